@@ -1,0 +1,93 @@
+// The observability endpoints (spec: "API Endpoints") as one connect-style handler,
+// mounted by the built-in server and exported as healthRouter for the app's own server.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { defaultEndpointContext, type EndpointContext } from '../endpoint-context.ts';
+import { HealthStatus } from '../health/status.ts';
+import { warnOnce } from '../warn.ts';
+import { sendJson, sendText } from './respond.ts';
+
+/**
+ * How long a probe waits for a fresh health run before answering from the previous one.
+ * Fast checks (a local ping) finish well inside it; a hung dependency can't stretch a
+ * probe past it, so the kubelet's 1 s timeout is never at risk.
+ */
+export const PROBE_WAIT_MS = 50;
+
+export const METRICS_DISABLED_MESSAGE =
+  'metrics are disabled: set ENABLE_METRICS=true or call initObservability({ enableMetrics: true })';
+
+type Next = (error?: unknown) => void;
+type Route = (req: IncomingMessage, res: ServerResponse, context: EndpointContext) => Promise<void> | void;
+
+const routes: Record<string, Route> = {
+  '/health': async (req, res, { registry }) => {
+    const { report } = await registry.snapshot();
+    sendJson(req, res, 200, report);
+  },
+
+  '/health/live': async (req, res, { registry }) => {
+    // Liveness asks nothing of external services unless a check opted into it.
+    if (!registry.affects('liveness')) return sendJson(req, res, 200, { status: 'alive' });
+    const { liveness } = await registry.snapshot(PROBE_WAIT_MS);
+    if (liveness === HealthStatus.UNHEALTHY) return sendJson(req, res, 503, { status: 'not_alive', health: liveness });
+    sendJson(req, res, 200, { status: 'alive' });
+  },
+
+  '/health/ready': async (req, res, { registry, lifecycleState }) => {
+    const { readiness } = await registry.snapshot(PROBE_WAIT_MS);
+    const state = lifecycleState();
+    if (state !== 'serving') return sendJson(req, res, 503, { status: 'not_ready', health: readiness, reason: state });
+    if (readiness === HealthStatus.UNHEALTHY) return sendJson(req, res, 503, { status: 'not_ready', health: readiness });
+    sendJson(req, res, 200, { status: 'ready', health: readiness });
+  },
+
+  '/health/tools': (req, res, { tools }) => sendJson(req, res, 200, tools()),
+
+  '/metrics': async (req, res, { metrics }) => {
+    const handler = metrics();
+    if (!handler) return sendText(req, res, 404, METRICS_DISABLED_MESSAGE);
+    await handler.handle(req, res);
+  },
+};
+
+export const ENDPOINT_PATHS: readonly string[] = Object.keys(routes);
+
+/** Builds the connect-style handler. Unknown paths go to `next` when there is one, else 404. */
+export function createEndpointHandler(context: EndpointContext = defaultEndpointContext) {
+  return function observabilityEndpoints(req: IncomingMessage, res: ServerResponse, next?: Next): void {
+    const path = pathOf(req.url);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route) {
+      if (next) return next();
+      return sendJson(req, res, 404, { error: 'not found' });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendJson(req, res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
+    }
+    let served: Promise<void> | void;
+    try {
+      served = route(req, res, context);
+    } catch (error) {
+      return failed(req, res, error);
+    }
+    if (served) served.catch((error: unknown) => failed(req, res, error));
+  };
+}
+
+function failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  warnOnce(`endpoint ${pathOf(req.url)} failed: ${error instanceof Error ? error.message : String(error)}`);
+  sendJson(req, res, 500, { error: 'internal error' });
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Serves /health, /health/live, /health/ready, /health/tools and /metrics on the app's
+ * own server: `app.use(healthRouter)` (express, connect) or call it from a node:http handler.
+ */
+export const healthRouter = createEndpointHandler();

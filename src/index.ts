@@ -1,0 +1,15 @@
+// The public API of @wizamart/observability, and nothing else.
+
+export { initObservability, shutdownObservability, type ObservabilityStarted } from './observability.ts';
+export type { ObservabilityOptions } from './config.ts';
+export { healthRegistry, HealthRegistry } from './health/registry.ts';
+export type { HealthCheckOptions, Probe } from './health/check-entry.ts';
+export {
+  HealthStatus,
+  type HealthCheck,
+  type HealthCheckOutcome,
+  type HealthCheckResult,
+  type HealthReport,
+} from './health/status.ts';
+export { defineModule, registerModuleHealthChecks, type ModuleDefinition } from './modules.ts';
+export { healthRouter } from './http/endpoints.ts';

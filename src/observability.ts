@@ -1,0 +1,100 @@
+// initObservability / shutdownObservability: owns the lifecycle and wires the parts.
+// Both are idempotent and never throw: observability must not take the app down.
+
+import type { AddressInfo } from 'node:net';
+import { resolveConfig, type Config, type ObservabilityOptions } from './config.ts';
+import { sleep, withDeadline } from './deadline.ts';
+import { setToolLinks } from './endpoint-context.ts';
+import { healthRegistry } from './health/registry.ts';
+import { setLifecycleState } from './health/lifecycle.ts';
+import { createEndpointHandler } from './http/endpoints.ts';
+import { startObservabilityServer, type ObservabilityServer } from './server.ts';
+import { warnOnce } from './warn.ts';
+
+export interface ObservabilityStarted {
+  /** Where the built-in server listens; undefined when it is off or could not bind. */
+  server: AddressInfo | undefined;
+  config: Readonly<Config>;
+}
+
+interface Running {
+  config: Config;
+  started: Promise<ObservabilityStarted>;
+  server?: ObservabilityServer;
+}
+
+let running: Running | undefined;
+let stopping: Promise<void> | undefined;
+
+/**
+ * Starts the framework: health endpoints, and the parts the options enable. Safe to call
+ * again: later calls return the first call's result (options they pass are ignored, with
+ * a warning, since the preload may already have started everything from the environment).
+ */
+export function initObservability(options: ObservabilityOptions = {}): Promise<ObservabilityStarted> {
+  if (running) {
+    if (Object.keys(options).length > 0) {
+      warnOnce('initObservability() was called again while already initialised (by the preload or an earlier '
+        + 'call); the new options are ignored. Configure the preload through environment variables instead.');
+    }
+    return running.started;
+  }
+  const { config, warnings } = resolveConfig(options);
+  for (const warning of warnings) warnOnce(warning);
+  setLifecycleState('starting');
+  healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
+  setToolLinks(config.tools);
+  const current: Running = { config, started: Promise.resolve(undefined as never) };
+  current.started = start(current);
+  running = current;
+  return current.started;
+}
+
+async function start(current: Running): Promise<ObservabilityStarted> {
+  const { config } = current;
+  if (config.startServer) {
+    current.server = await startObservabilityServer({
+      port: config.port,
+      host: config.host,
+      handler: createEndpointHandler(),
+    });
+  }
+  // A shutdown that began while starting wins: stay draining.
+  if (running === current && !stopping) setLifecycleState('serving');
+  return { server: current.server?.address, config };
+}
+
+/** Flushes what was captured and stops every part, within the configured grace period. Idempotent. */
+export function shutdownObservability(): Promise<void> {
+  stopping ??= stop().finally(() => {
+    stopping = undefined;
+  });
+  return stopping;
+}
+
+async function stop(): Promise<void> {
+  const current = running;
+  if (!current) return;
+  setLifecycleState('draining');
+  await current.started;
+  const graceMs = current.config.shutdownGraceMs;
+  const closing = Promise.allSettled([
+    current.server?.close(Math.min(graceMs, 1_000)),
+  ]).then(() => true);
+  const finished = await withDeadline(closing, graceMs, () => false);
+  if (!finished) warnOnce(`shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
+  setToolLinks({ flower: null, grafana: null, prometheus: null });
+  running = undefined;
+}
+
+/**
+ * What SIGTERM/SIGINT start: readiness turns 503 at once while liveness stays 200, the
+ * app keeps serving for the drain delay (so load balancers stop sending first), then
+ * everything is flushed and closed.
+ */
+export async function drainAndShutdown(): Promise<void> {
+  const drainDelayMs = running?.config.drainDelayMs ?? 0;
+  setLifecycleState('draining');
+  if (drainDelayMs > 0) await sleep(drainDelayMs);
+  await shutdownObservability();
+}

@@ -1,0 +1,75 @@
+// The built-in observability server: plain node:http, separate from the app's own
+// server so probes and scrapes work whatever framework the app uses. It never keeps a
+// process alive by itself, and a busy port costs a warning, not the app.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { withDeadline } from './deadline.ts';
+import { warnOnce } from './warn.ts';
+
+export interface ObservabilityServer {
+  readonly address: AddressInfo;
+  /** True for the server itself: its requests are kept out of traces and request metrics. */
+  isOwnServer(server: unknown): boolean;
+  isOwnRequest(req: IncomingMessage): boolean;
+  /** Stops accepting, ends idle keep-alive connections at once and the rest within `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+// Probes and scrapes are small and quick; these bound what a slow or hostile client may hold.
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+// Above Prometheus' default scrape interval (15 s) would pin sockets; below it, each scrape reconnects.
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Listens, or warns once and resolves undefined when it can't (busy port, bad host). */
+export function startObservabilityServer({ port, host, handler }: ServerOptions): Promise<ObservabilityServer | undefined> {
+  const server = createServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  }, handler);
+  const ownSockets = new WeakSet<Socket>();
+  server.on('connection', (socket: Socket) => {
+    ownSockets.add(socket);
+    // A scraper's keep-alive connection must not hold the app open when it is done.
+    socket.unref();
+  });
+
+  return new Promise((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      warnOnce(`observability server could not listen on ${host}:${port} (${error.code ?? error.message}); `
+        + '/health and /metrics are not served, the app keeps running. '
+        + 'Set OBSERVABILITY_PORT to a free port, or mount healthRouter on the app\'s server.');
+      resolve(undefined);
+    });
+    server.listen(port, host, () => {
+      server.unref();
+      server.on('error', (error: Error) => warnOnce(`observability server error: ${error.message}`));
+      resolve(handle(server, ownSockets));
+    });
+  });
+}
+
+function handle(server: Server, ownSockets: WeakSet<Socket>): ObservabilityServer {
+  return {
+    address: server.address() as AddressInfo,
+    isOwnServer: (candidate) => candidate === server,
+    isOwnRequest: (req) => ownSockets.has(req.socket),
+    close(graceMs = 1_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      return withDeadline(closed, graceMs, () => {
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { healthRegistry, initObservability, shutdownObservability } from '../src/index.ts';
+import { baseUrl, request } from './helpers/http.ts';
+import { captureStderr } from './helpers/stderr.ts';
+
+const never = () => new Promise<never>(() => {});
+
+async function start(options: Parameters<typeof initObservability>[0] = {}) {
+  const { server } = await initObservability({ port: 0, host: '127.0.0.1', env: {}, ...options });
+  return baseUrl(server);
+}
+
+describe('the built-in server', () => {
+  beforeEach(() => healthRegistry.clear());
+  afterEach(() => shutdownObservability());
+
+  it('GET /health serves the spec report in snake_case', async () => {
+    healthRegistry.register('database', () => ({ status: 'healthy', message: 'Connection OK' }));
+    const url = await start();
+    const reply = await request(`${url}/health`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(reply.headers.get('cache-control'), 'no-store');
+    const body = reply.json() as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body), ['status', 'timestamp', 'checks']);
+    assert.equal(body.status, 'healthy');
+    const [check] = body.checks as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(check!).sort(), ['checked_at', 'details', 'latency_ms', 'message', 'name', 'status']);
+    assert.equal(check!.message, 'Connection OK');
+  });
+
+  it('answers 200 on /health even when a check is unhealthy (spec: check the body)', async () => {
+    healthRegistry.register('db', () => { throw new Error('ECONNREFUSED 10.0.0.5:5432'); });
+    const url = await start();
+    const reply = await request(`${url}/health`);
+    assert.equal(reply.status, 200);
+    const body = reply.json() as { status: string; checks: { message: string }[] };
+    assert.equal(body.status, 'unhealthy');
+    assert.equal(body.checks[0]?.message, 'ECONNREFUSED 10.0.0.5:5432');
+  });
+
+  it('/health/live is 200 alive and ignores readiness checks', async () => {
+    healthRegistry.register('db', () => ({ status: 'unhealthy' }));
+    const url = await start();
+    const reply = await request(`${url}/health/live`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.json(), { status: 'alive' });
+  });
+
+  it('/health/live is 503 when a liveness check fails', async () => {
+    healthRegistry.register('event-loop', () => ({ status: 'unhealthy' }), { probes: ['liveness'] });
+    const url = await start();
+    const reply = await request(`${url}/health/live`);
+    assert.equal(reply.status, 503);
+    assert.deepEqual(reply.json(), { status: 'not_alive', health: 'unhealthy' });
+  });
+
+  it('/health/ready is 200 when healthy or only degraded, 503 when unhealthy', async () => {
+    let status: 'healthy' | 'degraded' | 'unhealthy' = 'healthy';
+    healthRegistry.register('db', () => ({ status }));
+    const url = await start({ healthCacheTtlMs: 0 });
+    assert.deepEqual((await request(`${url}/health/ready`)).json(), { status: 'ready', health: 'healthy' });
+    status = 'degraded';
+    const degraded = await request(`${url}/health/ready`);
+    assert.equal(degraded.status, 200);
+    assert.deepEqual(degraded.json(), { status: 'ready', health: 'degraded' });
+    status = 'unhealthy';
+    const unhealthy = await request(`${url}/health/ready`);
+    assert.equal(unhealthy.status, 503);
+    assert.deepEqual(unhealthy.json(), { status: 'not_ready', health: 'unhealthy' });
+  });
+
+  it('a non-critical failure keeps the service ready', async () => {
+    healthRegistry.register('recommendations', () => ({ status: 'unhealthy' }), { critical: false });
+    const url = await start();
+    const reply = await request(`${url}/health/ready`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.json(), { status: 'ready', health: 'degraded' });
+  });
+
+  it('a hanging check times out: /health still answers, with the check UNHEALTHY', async () => {
+    healthRegistry.register('fast', () => ({ status: 'healthy' }));
+    healthRegistry.register('hangs', () => never());
+    const url = await start({ healthCheckTimeoutMs: 200 });
+    const health = await request(`${url}/health`, {}, 2_000);
+    assert.equal(health.status, 200);
+    const body = health.json() as { status: string; checks: { name: string; status: string; message: string }[] };
+    assert.equal(body.status, 'unhealthy');
+    assert.deepEqual(body.checks.map((c) => [c.name, c.status, c.message]),
+      [['fast', 'healthy', ''], ['hangs', 'unhealthy', 'timed out after 200 ms']]);
+    const ready = await request(`${url}/health/ready`, {}, 2_000);
+    assert.equal(ready.status, 503);
+  });
+
+  it('readiness answers from recent results while a check hangs', async () => {
+    healthRegistry.register('fast', () => ({ status: 'healthy' }));
+    const url = await start({ healthCacheTtlMs: 0 });
+    await request(`${url}/health/ready`);
+    // From now on every run includes a check whose deadline is far beyond the request's own
+    // timeout: a probe that waited for it would fail the request below.
+    healthRegistry.register('hangs', () => never(), { timeoutMs: 60_000 });
+    for (let i = 0; i < 3; i += 1) {
+      const ready = await request(`${url}/health/ready`, {}, 2_000);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(ready.json(), { status: 'ready', health: 'healthy' });
+    }
+  });
+
+  it('/health/ready is 503 while draining, while liveness stays 200', async () => {
+    const url = await start();
+    const { setLifecycleState } = await import('../src/health/lifecycle.ts');
+    setLifecycleState('draining');
+    const ready = await request(`${url}/health/ready`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(ready.json(), { status: 'not_ready', health: 'healthy', reason: 'draining' });
+    assert.equal((await request(`${url}/health/live`)).status, 200);
+  });
+
+  it('/health/tools lists the configured URLs, null for the rest', async () => {
+    const url = await start({ flowerUrl: 'http://flower:5555', env: { GRAFANA_URL: 'http://grafana:3000' } });
+    assert.deepEqual((await request(`${url}/health/tools`)).json(),
+      { flower: 'http://flower:5555', grafana: 'http://grafana:3000', prometheus: null });
+  });
+
+  it('/metrics answers 404 with a one-line reason while metrics are off', async () => {
+    const url = await start();
+    const reply = await request(`${url}/metrics`);
+    assert.equal(reply.status, 404);
+    assert.equal(reply.text, 'metrics are disabled: set ENABLE_METRICS=true or call initObservability({ enableMetrics: true })\n');
+  });
+
+  it('HEAD is GET without a body; other methods 405 with Allow; unknown paths 404', async () => {
+    const url = await start();
+    const get = await request(`${url}/health`);
+    const head = await request(`${url}/health`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'));
+    const post = await request(`${url}/health/ready`, { method: 'POST', body: 'x' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+    assert.deepEqual(post.json(), { error: 'method not allowed' });
+    const missing = await request(`${url}/nope`);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.json(), { error: 'not found' });
+    assert.equal((await request(`${url}/health/live?verbose=1`)).status, 200, 'the query string is ignored');
+  });
+
+  it('a busy port gives one clear warning and the app keeps going', async () => {
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as AddressInfo;
+    try {
+      const { result, stderr } = await captureStderr(() => initObservability({ port, host: '127.0.0.1', env: {} }));
+      assert.equal(result.server, undefined);
+      assert.match(stderr, new RegExp(`observability server could not listen on 127.0.0.1:${port} \\(EADDRINUSE\\); `
+        + '/health and /metrics are not served, the app keeps running'));
+      assert.equal(stderr.trim().split('\n').length, 1);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('initObservability is idempotent and warns when later options are ignored', async () => {
+    const first = initObservability({ port: 0, host: '127.0.0.1', env: {} });
+    const { result: second, stderr } = await captureStderr(() => initObservability({ enableMetrics: true }));
+    assert.equal(await first, await second);
+    assert.match(stderr, /initObservability\(\) was called again while already initialised/);
+  });
+
+  it('bad option values warn, naming the option and the fallback, and the server still starts', async () => {
+    const { result, stderr } = await captureStderr(() =>
+      initObservability({ port: 0, host: '127.0.0.1', env: {}, healthCheckTimeoutMs: -5, grafanaUrl: 'not a url' }));
+    assert.ok(result.server);
+    assert.match(stderr, /option healthCheckTimeoutMs=-5 is not a whole number of milliseconds from 1 to 86400000; using 500/);
+    assert.match(stderr, /option grafanaUrl="not a url" is not an http\(s\) URL; ignoring it/);
+  });
+
+  it('shutdownObservability closes the server, also when called twice', async () => {
+    const url = await start();
+    await Promise.all([shutdownObservability(), shutdownObservability()]);
+    await assert.rejects(request(`${url}/health/live`), /fetch failed/);
+  });
+});

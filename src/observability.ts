@@ -9,7 +9,7 @@ import { healthRegistry } from './health/registry.ts';
 import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
 import { startObservabilityServer, type ObservabilityServer } from './server.ts';
-import { warnOnce } from './warn.ts';
+import { info, warnOnce } from './log.ts';
 
 export interface ObservabilityStarted {
   /** Where the built-in server listens; undefined when it is off or could not bind. */
@@ -58,6 +58,11 @@ async function start(current: Running): Promise<ObservabilityStarted> {
       host: config.host,
       handler: createEndpointHandler(),
     });
+  }
+  if (current.server) {
+    const { address, port } = current.server.address;
+    const host = address.includes(':') ? `[${address}]` : address;
+    info(`serving /health, /health/live, /health/ready, /health/tools and /metrics on http://${host}:${port}`);
   }
   // A shutdown that began while starting wins: stay draining.
   if (running === current && !stopping) setLifecycleState('serving');

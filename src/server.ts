@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { withDeadline } from './deadline.ts';
-import { warnOnce } from './warn.ts';
+import { warnOnce } from './log.ts';
 
 export interface ObservabilityServer {
   readonly address: AddressInfo;

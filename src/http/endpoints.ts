@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defaultEndpointContext, type EndpointContext } from '../endpoint-context.ts';
 import { HealthStatus } from '../health/status.ts';
-import { warnOnce } from '../warn.ts';
+import { warnOnce } from '../log.ts';
 import { sendJson, sendText } from './respond.ts';
 
 /**

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import express from 'express';
+import { healthRegistry, healthRouter } from '../src/index.ts';
+import { request } from './helpers/http.ts';
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('healthRouter on the app\'s own server', () => {
+  let server: Server | undefined;
+  beforeEach(() => healthRegistry.clear());
+  afterEach(() => server?.close());
+
+  it('serves the endpoints from an express app and leaves other routes to it', async () => {
+    healthRegistry.register('database', () => ({ status: 'healthy', message: 'Connection OK' }));
+    const app = express();
+    app.use(healthRouter);
+    app.get('/api/products', (_req, res) => { res.json([{ id: 1 }]); });
+    server = createServer(app);
+    const url = await listen(server);
+    const health = await request(`${url}/health`);
+    assert.equal(health.status, 200);
+    assert.equal((health.json() as { checks: { name: string }[] }).checks[0]?.name, 'database');
+    assert.deepEqual((await request(`${url}/health/live`)).json(), { status: 'alive' });
+    assert.deepEqual((await request(`${url}/health/ready`)).json(), { status: 'ready', health: 'healthy' });
+    assert.deepEqual((await request(`${url}/api/products`)).json(), [{ id: 1 }]);
+    assert.equal((await request(`${url}/health/ready`, { method: 'DELETE' })).status, 405);
+  });
+
+  it('works mounted under a prefix in express', async () => {
+    const app = express();
+    app.use('/ops', healthRouter);
+    server = createServer(app);
+    const url = await listen(server);
+    assert.deepEqual((await request(`${url}/ops/health/live`)).json(), { status: 'alive' });
+  });
+
+  it('serves a plain node:http server, with a fallback for its own routes', async () => {
+    server = createServer((req, res) => healthRouter(req, res, () => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('app');
+    }));
+    const url = await listen(server);
+    assert.deepEqual((await request(`${url}/health/live`)).json(), { status: 'alive' });
+    assert.equal((await request(`${url}/`)).text, 'app');
+  });
+
+  it('answers 404 for unknown paths when there is no next handler', async () => {
+    server = createServer((req, res) => healthRouter(req, res));
+    const url = await listen(server);
+    assert.equal((await request(`${url}/elsewhere`)).status, 404);
+  });
+});

@@ -13,3 +13,4 @@ export {
 } from './health/status.ts';
 export { defineModule, registerModuleHealthChecks, type ModuleDefinition } from './modules.ts';
 export { healthRouter } from './http/endpoints.ts';
+export { sentry, type SentryInitOptions, type SeverityLevel } from './sentry/facade.ts';

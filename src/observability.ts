@@ -8,6 +8,7 @@ import { setToolLinks } from './endpoint-context.ts';
 import { healthRegistry } from './health/registry.ts';
 import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
+import { sentry } from './sentry/facade.ts';
 import { startObservabilityServer, type ObservabilityServer } from './server.ts';
 import { info, warnOnce } from './log.ts';
 
@@ -44,6 +45,8 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   setLifecycleState('starting');
   healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
   setToolLinks(config.tools);
+  // Before anything else starts, so a crash during startup is captured too.
+  sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
   const current: Running = { config, started: Promise.resolve(undefined as never) };
   current.started = start(current);
   running = current;
@@ -85,6 +88,7 @@ async function stop(): Promise<void> {
   const graceMs = current.config.shutdownGraceMs;
   const closing = Promise.allSettled([
     current.server?.close(Math.min(graceMs, 1_000)),
+    sentry.close(graceMs),
   ]).then(() => true);
   const finished = await withDeadline(closing, graceMs, () => false);
   if (!finished) warnOnce(`shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);

@@ -1,0 +1,123 @@
+// The Sentry facade (spec: sentry.init / capture_exception / capture_message). Module
+// code calls this, never @sentry/node. Sentry is loaded only when a DSN is set (it
+// costs ~360 ms of startup); without one every capture returns undefined and does
+// nothing. OpenTelemetry owns tracing: Sentry is linked to it, not the other way round.
+
+import { createRequire } from 'node:module';
+import { warnOnce } from '../log.ts';
+import { installFatalRejectionHandler } from './fatal.ts';
+
+type SentryNode = typeof import('@sentry/node');
+export type SeverityLevel = 'fatal' | 'error' | 'warning' | 'log' | 'info' | 'debug';
+
+export interface SentryInitOptions {
+  dsn?: string;
+  environment?: string;
+  release?: string;
+}
+
+/** Where spans must go for Sentry to show them: its OTLP endpoint, derived from the DSN. */
+export interface SentryOtlpEndpoint {
+  url: string;
+  headers: Record<string, string>;
+}
+
+const LEVELS: readonly SeverityLevel[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
+// Bounded: with Sentry slow or down, at most this many envelopes wait; later ones are dropped, never queued without end.
+const TRANSPORT_BUFFER_SIZE = 100;
+
+let sdk: SentryNode | undefined;
+let otlp: SentryOtlpEndpoint | undefined;
+
+function loadSdk(): SentryNode {
+  // Synchronous on purpose: once init() returns, captures work and crashes are caught.
+  return createRequire(import.meta.url)('@sentry/node') as SentryNode;
+}
+
+export const sentry = {
+  /** Starts Sentry when `dsn` is set; otherwise does nothing. Returns whether Sentry is on. Idempotent. */
+  init({ dsn, environment, release }: SentryInitOptions = {}): boolean {
+    if (sdk) return true;
+    if (!dsn) return false;
+    let Sentry: SentryNode;
+    try {
+      Sentry = loadSdk();
+    } catch (error) {
+      warnOnce(`Sentry is off: @sentry/node could not be loaded (${(error as Error).message})`);
+      return false;
+    }
+    const endpoint = Sentry.getOtlpTracesEndpoint(dsn);
+    if (!endpoint) {
+      warnOnce('SENTRY_DSN is not a valid Sentry DSN (expected https://<key>@<host>/<project>); Sentry is off');
+      return false;
+    }
+    Sentry.init({
+      dsn,
+      environment,
+      release,
+      // No tracesSampleRate and no Sentry OTel setup: OpenTelemetry owns tracing, and with
+      // Sentry's own tracing on, every request would split into two unrelated traces.
+      enableOpenTelemetrySetup: false,
+      integrations: (defaults) => [
+        ...defaults.filter((integration) => integration.name !== 'OnUnhandledRejection'),
+        // Capture only: whether the process dies stays Node's decision (see fatal.ts).
+        Sentry.onUnhandledRejectionIntegration({ mode: 'none' }),
+        // Errors and messages carry the active OTel span's trace and span ids.
+        Sentry.openTelemetryIntegration(),
+      ],
+      transportOptions: { bufferSize: TRANSPORT_BUFFER_SIZE },
+    });
+    sdk = Sentry;
+    otlp = endpoint;
+    installFatalRejectionHandler(() => sentry.flush(2_000));
+    return true;
+  },
+
+  isEnabled(): boolean {
+    return sdk?.isEnabled() ?? false;
+  },
+
+  /** The OTLP traces endpoint derived from the DSN, once Sentry is on. */
+  otlpEndpoint(): SentryOtlpEndpoint | undefined {
+    return otlp;
+  },
+
+  /** Sends `error` to Sentry; returns the event id, or undefined when Sentry is off. */
+  captureException(error: unknown): string | undefined {
+    if (!sdk) return undefined;
+    return sdk.captureException(error);
+  },
+
+  /** Sends a message at `level` (default 'info'); returns the event id, or undefined when Sentry is off. */
+  captureMessage(message: string, level: SeverityLevel = 'info'): string | undefined {
+    if (!sdk) return undefined;
+    if (!LEVELS.includes(level)) {
+      warnOnce(`sentry.captureMessage: unknown level ${JSON.stringify(level)}; expected one of ${LEVELS.join(', ')}; using "info"`);
+      level = 'info';
+    }
+    return sdk.captureMessage(String(message), level);
+  },
+
+  /** Waits up to `timeoutMs` for queued events to be sent. True if everything went. */
+  async flush(timeoutMs = 2_000): Promise<boolean> {
+    if (!sdk) return true;
+    try {
+      return await sdk.flush(timeoutMs);
+    } catch {
+      return false;
+    }
+  },
+
+  /** Flushes within `timeoutMs` and turns Sentry off; captures return undefined afterwards. */
+  async close(timeoutMs = 2_000): Promise<boolean> {
+    const current = sdk;
+    if (!current) return true;
+    sdk = undefined;
+    otlp = undefined;
+    try {
+      return await current.close(timeoutMs);
+    } catch {
+      return false;
+    }
+  },
+};

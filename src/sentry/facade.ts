@@ -22,6 +22,13 @@ export interface SentryOtlpEndpoint {
   headers: Record<string, string>;
 }
 
+// Sentry's Http integration wraps every incoming request in its own isolation scope and
+// request-data processing: measured here, it alone cuts hello-world throughput to 0.3x.
+// OpenTelemetry already isolates context per request, and every event carries the
+// request span's trace id, whose span (method, route, status) reaches Sentry over OTLP.
+// OnUnhandledRejection is re-added below in capture-only mode.
+const REPLACED_INTEGRATIONS = new Set(['Http', 'OnUnhandledRejection']);
+
 const LEVELS: readonly SeverityLevel[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
 // Bounded: with Sentry slow or down, at most this many envelopes wait; later ones are dropped, never queued without end.
 const TRANSPORT_BUFFER_SIZE = 100;
@@ -59,7 +66,7 @@ export const sentry = {
       // Sentry's own tracing on, every request would split into two unrelated traces.
       enableOpenTelemetrySetup: false,
       integrations: (defaults) => [
-        ...defaults.filter((integration) => integration.name !== 'OnUnhandledRejection'),
+        ...defaults.filter((integration) => !REPLACED_INTEGRATIONS.has(integration.name)),
         // Capture only: whether the process dies stays Node's decision (see fatal.ts).
         Sentry.onUnhandledRejectionIntegration({ mode: 'none' }),
         // Errors and messages carry the active OTel span's trace and span ids.

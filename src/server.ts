@@ -28,6 +28,9 @@ const REQUEST_TIMEOUT_MS = 10_000;
 // Above Prometheus' default scrape interval (15 s) would pin sockets; below it, each scrape reconnects.
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_HEADER_BYTES = 16 * 1024;
+// Node enforces the two timeouts above only when it sweeps connections, every 30 s by
+// default: a slowloris client would hold a socket six times longer than headersTimeout says.
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 /** Listens, or warns once and resolves undefined when it can't (busy port, bad host). */
 export function startObservabilityServer({ port, host, handler }: ServerOptions): Promise<ObservabilityServer | undefined> {
@@ -36,6 +39,7 @@ export function startObservabilityServer({ port, host, handler }: ServerOptions)
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     maxHeaderSize: MAX_HEADER_BYTES,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
   }, handler);
   const ownSockets = new WeakSet<Socket>();
   server.on('connection', (socket: Socket) => {

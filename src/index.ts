@@ -13,4 +13,18 @@ export {
 } from './health/status.ts';
 export { defineModule, registerModuleHealthChecks, type ModuleDefinition } from './modules.ts';
 export { healthRouter } from './http/endpoints.ts';
+export {
+  metricsRegistry,
+  MetricsRegistry,
+  MetricsError,
+  type Counter,
+  type CounterSeries,
+  type Gauge,
+  type GaugeSeries,
+  type Histogram,
+  type HistogramSeries,
+  type HistogramOptions,
+  type Labels,
+  type LabelValue,
+} from './metrics/index.ts';
 export { sentry, type SentryInitOptions, type SeverityLevel } from './sentry/facade.ts';

@@ -4,10 +4,11 @@
 import type { AddressInfo } from 'node:net';
 import { resolveConfig, type Config, type ObservabilityOptions } from './config.ts';
 import { sleep, withDeadline } from './deadline.ts';
-import { setToolLinks } from './endpoint-context.ts';
+import { setMetricsHandler, setToolLinks } from './endpoint-context.ts';
 import { healthRegistry } from './health/registry.ts';
 import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
+import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
 import { sentry } from './sentry/facade.ts';
 import { startObservabilityServer, type ObservabilityServer } from './server.ts';
 import { info, warnOnce } from './log.ts';
@@ -22,6 +23,7 @@ interface Running {
   config: Config;
   started: Promise<ObservabilityStarted>;
   server?: ObservabilityServer;
+  metrics?: MetricsPipeline;
 }
 
 let running: Running | undefined;
@@ -48,9 +50,27 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   // Before anything else starts, so a crash during startup is captured too.
   sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
   const current: Running = { config, started: Promise.resolve(undefined as never) };
+  // Before telemetry: instrumentations take the global meter provider when they are registered.
+  if (config.enableMetrics) current.metrics = startMetricsSafely(current);
+  setMetricsHandler(current.metrics);
   current.started = start(current);
   running = current;
   return current.started;
+}
+
+function startMetricsSafely(current: Running): MetricsPipeline | undefined {
+  try {
+    return startMetrics({
+      cardinalityLimit: current.config.metricsCardinalityLimit,
+      // Scrapes read the latest results; they never run a check.
+      healthResults: () => healthRegistry.latestResults(),
+      // Read lazily: the server starts listening after the pipeline exists.
+      isOwnServer: (server) => current.server?.isOwnServer(server) ?? false,
+    });
+  } catch (error) {
+    warnOnce(`metrics are off: they failed to start (${(error as Error).message})`);
+    return undefined;
+  }
 }
 
 async function start(current: Running): Promise<ObservabilityStarted> {
@@ -88,11 +108,13 @@ async function stop(): Promise<void> {
   const graceMs = current.config.shutdownGraceMs;
   const closing = Promise.allSettled([
     current.server?.close(Math.min(graceMs, 1_000)),
+    current.metrics?.shutdown(),
     sentry.close(graceMs),
   ]).then(() => true);
   const finished = await withDeadline(closing, graceMs, () => false);
   if (!finished) warnOnce(`shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
   setToolLinks({ flower: null, grafana: null, prometheus: null });
+  setMetricsHandler(undefined);
   running = undefined;
 }
 

@@ -4,7 +4,9 @@
 // OBSERVABILITY_PORT (9464): try /health, /health/ready and /metrics there.
 
 import express from 'express';
-import { defineModule, healthRegistry, HealthStatus, registerModuleHealthChecks } from '@wizamart/observability';
+import {
+  defineModule, healthRegistry, HealthStatus, metricsRegistry, registerModuleHealthChecks,
+} from '@wizamart/observability';
 
 const started = Date.now();
 
@@ -29,7 +31,23 @@ defineModule({
 });
 registerModuleHealthChecks();
 
+// The spec's metrics, declared at module load: they record once metrics are enabled
+// (npm start sets ENABLE_METRICS=true) and cost next to nothing when they are not.
+const requests = metricsRegistry.counter('http_requests_total', 'Total HTTP requests', ['method', 'endpoint', 'status']);
+const latency = metricsRegistry.histogram('http_request_duration_seconds', 'HTTP request latency', ['endpoint'],
+  { buckets: [0.01, 0.05, 0.1, 0.5, 1.0, 5.0] });
+const activeConnections = metricsRegistry.gauge('active_connections', 'Number of active connections', ['pool']);
+activeConnections.labels({ pool: 'database' }).set(42);
+
 const app = express();
+app.use((req, res, next) => {
+  const stop = latency.labels({ endpoint: req.path.startsWith('/api/products') ? '/api/products' : req.path }).startTimer();
+  res.on('finish', () => {
+    stop();
+    requests.labels({ method: req.method, endpoint: req.route?.path ?? req.path, status: String(res.statusCode) }).inc();
+  });
+  next();
+});
 app.get('/', (_req, res) => {
   res.json({ service: 'demo', try: ['/api/products/1', 'http://127.0.0.1:9464/health', 'http://127.0.0.1:9464/metrics'] });
 });

@@ -1,0 +1,61 @@
+// Counter: a value that only goes up (prom-client's lib/counter.js shape).
+
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { DataPointType, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { Metric, type Series } from './metric.ts';
+import type { RegistryState } from './state.ts';
+import { badValue, negativeIncrement, noLabels } from './validate.ts';
+
+/** One label set of a counter. */
+export class CounterSeries implements Series {
+  value = 0;
+  readonly attributes: Attributes;
+  private readonly state: RegistryState;
+  private readonly metric: string;
+
+  constructor(state: RegistryState, metric: string, attributes: Attributes) {
+    this.state = state;
+    this.metric = metric;
+    this.attributes = attributes;
+  }
+
+  /** Adds `n` (default 1); `n` must be finite and not negative. */
+  inc(n = 1): void {
+    // One comparison rejects negatives, NaN, +Inf and non-numbers together.
+    if (!(n >= 0 && n < Infinity) || typeof n !== 'number') this.reject(n);
+    if (this.state.on) this.value += n;
+  }
+
+  zero(): void {
+    this.value = 0;
+  }
+
+  private reject(n: unknown): never {
+    if (typeof n === 'number' && n < 0) negativeIncrement(this.metric, n);
+    return badValue(this.metric, 'counter increment', n);
+  }
+}
+
+export class Counter<L extends string = string> extends Metric<CounterSeries, L> {
+  constructor(state: RegistryState, name: string, help: string, labelNames: readonly L[]) {
+    super('counter', state, name, help, labelNames);
+    this.init();
+  }
+
+  /** For a counter without labels. */
+  inc(n = 1): void {
+    (this.single ?? noLabels(this.name)).inc(n);
+  }
+
+  protected createSeries(attributes: Attributes): CounterSeries {
+    return new CounterSeries(this.state, this.name, attributes);
+  }
+
+  toMetricData(endTime: HrTime): SumMetricData {
+    return {
+      ...this.metricData((s) => s.value, endTime),
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+    };
+  }
+}

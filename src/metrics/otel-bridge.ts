@@ -1,0 +1,43 @@
+// The OTel side of the facade: a MeterProvider whose one reader is the Prometheus
+// exporter (its own server never started), with the registry attached as an extra
+// MetricProducer. Facade data enters OTel only here, when render() collects.
+
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { warnOnce } from '../log.ts';
+import { serialize } from './exposition.ts';
+import type { MetricsRegistry } from './registry.ts';
+
+export interface OTelBridge {
+  /** Global-registrable provider: OTel meters obtained from it are served beside the facade. */
+  readonly provider: MeterProvider;
+  /** One collection through the exporter, as Prometheus text 0.0.4. */
+  render(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: number): OTelBridge {
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true, // no otel_scope_* labels on every series
+    metricProducers: [registry.producer],
+  });
+  const provider = new MeterProvider({
+    // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES end up in target_info.
+    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
+    readers: [exporter],
+    views: [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }],
+  });
+  // Serialises what is not facade data (other meters, target_info) the exporter's way.
+  const otelSerializer = new PrometheusSerializer('', false, undefined, false, true);
+  return {
+    provider,
+    async render() {
+      const { resourceMetrics, errors } = await exporter.collect();
+      if (errors.length > 0) warnOnce(`some metrics could not be collected at this scrape: ${String(errors[0])}`, 'metrics-collect-errors');
+      return serialize(resourceMetrics, otelSerializer);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -2,6 +2,7 @@
 // environment; a bad value never throws: it yields a warning naming the option or
 // variable, the value and the fallback taken, and the SDK goes on with the fallback.
 
+import { scrubText } from './health/scrub.ts';
 import { DEFAULT_HEALTH_CACHE_TTL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from './health/registry.ts';
 
 /** The spec's init_observability keyword arguments in camelCase, plus the SDK's own. */
@@ -36,6 +37,11 @@ export interface ObservabilityOptions {
   shutdownGraceMs?: number;
   /** Series cap per metric. Env METRICS_CARDINALITY_LIMIT. Default 2000. */
   metricsCardinalityLimit?: number;
+  /**
+   * Bearer token required for /metrics, /health/tools and the check details of /health
+   * (probes stay open). Env OBSERVABILITY_AUTH_TOKEN. Default none: everything open.
+   */
+  authToken?: string;
   /** Where the environment is read from. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -55,6 +61,7 @@ export interface Config {
   drainDelayMs: number;
   shutdownGraceMs: number;
   metricsCardinalityLimit: number;
+  authToken: string | undefined;
   env: NodeJS.ProcessEnv;
 }
 
@@ -68,6 +75,8 @@ interface Parser<T> {
   parse(value: unknown): T | undefined;
   /** What a valid value looks like, for the warning. */
   expected: string;
+  /** Never shown in a warning. */
+  secret?: boolean;
 }
 
 const booleanParser: Parser<boolean> = {
@@ -97,6 +106,13 @@ const stringParser: Parser<string> = {
   expected: 'a non-empty string',
   parse: (value) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined),
 };
+
+const tokenParser: Parser<string> = {
+  expected: 'a token without spaces',
+  secret: true,
+  parse: (value) => (typeof value === 'string' && /^\S+$/.test(value.trim()) ? value.trim() : undefined),
+};
+const MIN_TOKEN_LENGTH = 16;
 
 const urlParser: Parser<string> = {
   expected: 'an http(s) URL',
@@ -139,12 +155,12 @@ export function resolveConfig(options: ObservabilityOptions = {}): ResolvedConfi
     if (explicit !== undefined) {
       const parsed = parser.parse(explicit);
       if (parsed !== undefined) return parsed;
-      warnings.push(`option ${option}=${show(explicit)} is not ${parser.expected}; ${using}`);
+      warnings.push(`option ${option}=${parser.secret ? '(hidden)' : show(explicit)} is not ${parser.expected}; ${using}`);
       return orElse;
     }
     if (raw !== undefined && raw.trim() !== '' && fromEnv === undefined) {
       const fallbackUsing = fallback === undefined ? 'ignoring it' : `using ${JSON.stringify(fallback)}`;
-      warnings.push(`${variable}=${show(raw)} is not ${parser.expected}; ${fallbackUsing}`);
+      warnings.push(`${variable}=${parser.secret ? '(hidden)' : show(raw)} is not ${parser.expected}; ${fallbackUsing}`);
     }
     return orElse;
   }
@@ -172,13 +188,20 @@ export function resolveConfig(options: ObservabilityOptions = {}): ResolvedConfi
     shutdownGraceMs: setting('shutdownGraceMs', 'OBSERVABILITY_SHUTDOWN_GRACE_MS', msParser, DEFAULT_SHUTDOWN_GRACE_MS),
     metricsCardinalityLimit: setting('metricsCardinalityLimit', 'METRICS_CARDINALITY_LIMIT', limitParser,
       DEFAULT_CARDINALITY_LIMIT),
+    authToken: setting('authToken', 'OBSERVABILITY_AUTH_TOKEN', tokenParser),
     env,
   };
+  // A short token still protects more than none, so it is used; the value is never echoed.
+  if (config.authToken && config.authToken.length < MIN_TOKEN_LENGTH) {
+    warnings.push(`the auth token (OBSERVABILITY_AUTH_TOKEN / authToken) is shorter than ${MIN_TOKEN_LENGTH} characters; `
+      + 'it is used, but a long random token is safer');
+  }
   return { config, warnings };
 }
 
+/** A value as a warning may show it: shortened, and with any credentials in it masked. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'string') return JSON.stringify(scrubText(value.length > 60 ? `${value.slice(0, 60)}…` : value));
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { healthRegistry, type HealthRegistry } from './health/registry.ts';
 import { lifecycleState, type LifecycleState } from './health/lifecycle.ts';
+import { bearerAuth } from './http/auth.ts';
 
 export interface ToolLinks {
   flower: string | null;
@@ -21,10 +22,13 @@ export interface EndpointContext {
   lifecycleState(): LifecycleState;
   tools(): ToolLinks;
   metrics(): MetricsHandler | undefined;
+  /** Whether `req` may see /metrics, /health/tools and check details (OBSERVABILITY_AUTH_TOKEN). */
+  authorized(req: IncomingMessage): boolean;
 }
 
 let tools: ToolLinks = { flower: null, grafana: null, prometheus: null };
 let metrics: MetricsHandler | undefined;
+let authorized = bearerAuth(undefined);
 
 export function setToolLinks(links: ToolLinks): void {
   tools = links;
@@ -34,9 +38,14 @@ export function setMetricsHandler(handler: MetricsHandler | undefined): void {
   metrics = handler;
 }
 
+export function setAuthToken(token: string | undefined): void {
+  authorized = bearerAuth(token);
+}
+
 export const defaultEndpointContext: EndpointContext = {
   registry: healthRegistry,
   lifecycleState,
   tools: () => tools,
   metrics: () => metrics,
+  authorized: (req) => authorized(req),
 };

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { resolveConfig, type Config, type ObservabilityOptions } from './config.ts';
 import { sleep, withDeadline } from './deadline.ts';
-import { setMetricsHandler, setToolLinks } from './endpoint-context.ts';
+import { setAuthToken, setMetricsHandler, setToolLinks } from './endpoint-context.ts';
 import { healthRegistry } from './health/registry.ts';
 import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
@@ -47,6 +47,7 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   setLifecycleState('starting');
   healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
   setToolLinks(config.tools);
+  setAuthToken(config.authToken);
   // Before anything else starts, so a crash during startup is captured too.
   sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
   const current: Running = { config, started: Promise.resolve(undefined as never) };
@@ -115,6 +116,7 @@ async function stop(): Promise<void> {
   if (!finished) warnOnce(`shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
   setToolLinks({ flower: null, grafana: null, prometheus: null });
   setMetricsHandler(undefined);
+  setAuthToken(undefined);
   running = undefined;
 }
 

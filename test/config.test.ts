@@ -23,14 +23,15 @@ describe('resolveConfig', () => {
       PROMETHEUS_URL: 'http://prometheus:9090', OTEL_SERVICE_NAME: 'shop', OBSERVABILITY_PORT: '9100',
       OBSERVABILITY_HOST: '127.0.0.1', OBSERVABILITY_SERVER: 'off', HEALTH_CHECK_TIMEOUT_MS: '800',
       HEALTH_CACHE_TTL_MS: '0', OBSERVABILITY_DRAIN_DELAY_MS: '3000', OBSERVABILITY_SHUTDOWN_GRACE_MS: '5000',
-      METRICS_CARDINALITY_LIMIT: '500',
+      METRICS_CARDINALITY_LIMIT: '500', OBSERVABILITY_AUTH_TOKEN: 'a-long-random-token-0123456789',
     } });
     assert.deepEqual(warnings, []);
     assert.deepEqual({ ...config, env: undefined }, {
       enableMetrics: true, sentryDsn: 'https://key@sentry.example/1', environment: 'production', release: '1.2.3',
       tools: { flower: 'http://flower:5555', grafana: 'http://grafana:3000', prometheus: 'http://prometheus:9090' },
       serviceName: 'shop', port: 9100, host: '127.0.0.1', startServer: false, healthCheckTimeoutMs: 800,
-      healthCacheTtlMs: 0, drainDelayMs: 3000, shutdownGraceMs: 5000, metricsCardinalityLimit: 500, env: undefined,
+      healthCacheTtlMs: 0, drainDelayMs: 3000, shutdownGraceMs: 5000, metricsCardinalityLimit: 500,
+      authToken: 'a-long-random-token-0123456789', env: undefined,
     });
   });
 
@@ -77,6 +78,21 @@ describe('resolveConfig', () => {
       'option enableMetrics="yes please" is not true or false; using false',
       'option port=-1 is not a port number from 0 to 65535; using 9100 from OBSERVABILITY_PORT',
     ]);
+  });
+
+  it('uses a short auth token but warns, never echoing it; a token with spaces is refused by name only', () => {
+    const short = resolveConfig({ env: { OBSERVABILITY_AUTH_TOKEN: 'abc123' } });
+    assert.equal(short.config.authToken, 'abc123');
+    assert.deepEqual(short.warnings, ['the auth token (OBSERVABILITY_AUTH_TOKEN / authToken) is shorter than 16 characters; '
+      + 'it is used, but a long random token is safer']);
+    const spaced = resolveConfig({ env: { OBSERVABILITY_AUTH_TOKEN: 'two words' } });
+    assert.equal(spaced.config.authToken, undefined);
+    assert.deepEqual(spaced.warnings, ['OBSERVABILITY_AUTH_TOKEN=(hidden) is not a token without spaces; ignoring it']);
+  });
+
+  it('masks credentials in the values its warnings show', () => {
+    const { warnings } = resolveConfig({ env: { GRAFANA_URL: 'ftp://admin:hunter2@grafana' } });
+    assert.deepEqual(warnings, ['GRAFANA_URL="ftp://admin:***@grafana" is not an http(s) URL; ignoring it']);
   });
 
   it('treats empty variables as unset', () => {

@@ -186,3 +186,31 @@ describe('the built-in server', () => {
     await assert.rejects(request(`${url}/health/live`), /fetch failed/);
   });
 });
+
+describe('the auth token', () => {
+  const token = 'test-token-0123456789abcdef';
+  beforeEach(() => {
+    healthRegistry.clear();
+    healthRegistry.register('database', () => ({ status: 'healthy', message: 'postgres primary OK' }));
+  });
+  afterEach(() => shutdownObservability());
+
+  it('protects /metrics, /health/tools and check details, and leaves the probes open', async () => {
+    const url = await start({ authToken: token, enableMetrics: true, grafanaUrl: 'http://grafana:3000' });
+    for (const path of ['/metrics', '/health/tools']) {
+      const denied = await request(`${url}${path}`);
+      assert.equal(denied.status, 401, path);
+      assert.equal(denied.headers.get('www-authenticate'), 'Bearer realm="observability"');
+      assert.equal((await request(`${url}${path}`, { headers: { Authorization: 'Bearer wrong-token-0123456789abcd' } })).status, 401);
+      assert.equal((await request(`${url}${path}`, { headers: { Authorization: token } })).status, 401, 'the scheme is required');
+      assert.equal((await request(`${url}${path}`, { headers: { Authorization: `Bearer ${token}` } })).status, 200, path);
+    }
+    const anonymous = (await request(`${url}/health`)).json() as Record<string, unknown>;
+    assert.deepEqual(Object.keys(anonymous), ['status', 'timestamp']);
+    assert.equal(anonymous.status, 'healthy');
+    const detailed = (await request(`${url}/health`, { headers: { Authorization: `bearer ${token}` } })).json() as { checks: unknown[] };
+    assert.equal(detailed.checks.length, 1);
+    assert.equal((await request(`${url}/health/ready`)).status, 200);
+    assert.equal((await request(`${url}/health/live`)).status, 200);
+  });
+});

@@ -21,8 +21,10 @@ type Next = (error?: unknown) => void;
 type Route = (req: IncomingMessage, res: ServerResponse, context: EndpointContext) => Promise<void> | void;
 
 const routes: Record<string, Route> = {
-  '/health': async (req, res, { registry }) => {
+  '/health': async (req, res, { registry, authorized }) => {
     const { report } = await registry.snapshot();
+    // Without the token, the verdict only: check names and messages describe the infrastructure.
+    if (!authorized(req)) return sendJson(req, res, 200, { status: report.status, timestamp: report.timestamp });
     sendJson(req, res, 200, report);
   },
 
@@ -42,9 +44,13 @@ const routes: Record<string, Route> = {
     sendJson(req, res, 200, { status: 'ready', health: readiness });
   },
 
-  '/health/tools': (req, res, { tools }) => sendJson(req, res, 200, tools()),
+  '/health/tools': (req, res, { tools, authorized }) => {
+    if (!authorized(req)) return unauthorized(req, res);
+    sendJson(req, res, 200, tools());
+  },
 
-  '/metrics': async (req, res, { metrics }) => {
+  '/metrics': async (req, res, { metrics, authorized }) => {
+    if (!authorized(req)) return unauthorized(req, res);
     const handler = metrics();
     if (!handler) return sendText(req, res, 404, METRICS_DISABLED_MESSAGE);
     await handler.handle(req, res);
@@ -73,6 +79,11 @@ export function createEndpointHandler(context: EndpointContext = defaultEndpoint
     }
     if (served) served.catch((error: unknown) => failed(req, res, error));
   };
+}
+
+function unauthorized(req: IncomingMessage, res: ServerResponse): void {
+  sendJson(req, res, 401, { error: 'unauthorized: send Authorization: Bearer <OBSERVABILITY_AUTH_TOKEN>' },
+    { 'WWW-Authenticate': 'Bearer realm="observability"' });
 }
 
 function failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {

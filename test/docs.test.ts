@@ -1,33 +1,37 @@
-// Every ```js run block in README.md and docs/*.md runs here against the built package;
+// Every ```js run block in README.md and docs/*.md runs here against the built package
+// (```js run preload: under `node --import ./register.js`, with ENABLE_METRICS=true);
 // when an ```output block follows it, the block's stdout must equal it.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT, startNode } from './helpers/process.ts';
+import { REGISTER, ROOT, startNode } from './helpers/process.ts';
 
 interface Example {
   file: string;
   line: number;
   code: string;
+  preload: boolean;
   output: string | undefined;
 }
 
-const FENCE = /^```(\S*)(?: (\S+))?\n([\s\S]*?)^```\n/gm;
+const FENCE = /^```(\S*)((?: \S+)*)\n([\s\S]*?)^```\n/gm;
 
 export function examplesIn(file: string): Example[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const blocks = [...text.matchAll(FENCE)];
   const examples: Example[] = [];
   blocks.forEach((block, i) => {
-    if (block[1] !== 'js' || block[2] !== 'run') return;
+    const words = block[2]!.trim().split(' ');
+    if (block[1] !== 'js' || words[0] !== 'run') return;
     const next = blocks[i + 1];
     const adjacent = next && next[1] === 'output' && text.slice(block.index + block[0].length, next.index).trim() === '';
     examples.push({
       file,
       line: text.slice(0, block.index).split('\n').length,
       code: block[3]!,
+      preload: words.includes('preload'),
       output: adjacent ? next[3] : undefined,
     });
   });
@@ -50,7 +54,9 @@ describe('documentation examples', () => {
     it(`${example.file}:${example.line} runs${example.output === undefined ? '' : ' and prints its output'}`, async () => {
       const script = join(SCRATCH, `${example.file.replace(/\W/g, '_')}_${example.line}.mjs`);
       writeFileSync(script, example.code);
-      const child = startNode([script], { OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1' });
+      const args = example.preload ? ['--import', REGISTER, script] : [script];
+      const env = { OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1', ...(example.preload ? { ENABLE_METRICS: 'true' } : {}) };
+      const child = startNode(args, env);
       const { code } = await child.exited(20_000);
       assert.equal(code, 0, `exit ${code}\nstderr: ${child.stderr()}`);
       if (example.output !== undefined) assert.equal(child.stdout(), example.output);

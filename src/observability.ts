@@ -10,6 +10,7 @@ import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
 import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
 import { sentry } from './sentry/facade.ts';
+import { describeProbeAdvice } from './probe-advice.ts';
 import { startObservabilityServer, type ObservabilityServer } from './server.ts';
 import { info, warnOnce } from './log.ts';
 
@@ -87,6 +88,7 @@ async function start(current: Running): Promise<ObservabilityStarted> {
     const { address, port } = current.server.address;
     const host = address.includes(':') ? `[${address}]` : address;
     info(`serving /health, /health/live, /health/ready, /health/tools and /metrics on http://${host}:${port}`);
+    if (config.env.KUBERNETES_SERVICE_HOST) info(describeProbeAdvice(config));
   }
   // A shutdown that began while starting wins: stay draining.
   if (running === current && !stopping) setLifecycleState('serving');

@@ -81,6 +81,16 @@ describe('the preload', () => {
     assert.equal(child.stdout(), 'done\n');
   });
 
+  it('inside Kubernetes, prints the probe settings that fit its timings', async () => {
+    const child = startDemo({ KUBERNETES_SERVICE_HOST: '10.96.0.1' });
+    try {
+      await observabilityUrl(child);
+      assert.match(child.stderr(), /probe settings for these timings: timeoutSeconds: 1 \(health check deadline 500 ms\); readinessProbe periodSeconds: 5, failureThreshold: 1 \(drain 5000 ms\); terminationGracePeriodSeconds: 20 or more/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('bad environment values warn, naming the variable and the fallback, and the app runs', async () => {
     const child = startDemo({ ENABLE_METRICS: 'maybe', HEALTH_CHECK_TIMEOUT_MS: '-1', FLOWER_URL: 'ftp://x' });
     try {

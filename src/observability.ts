@@ -10,6 +10,7 @@ import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
 import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
 import { sentry } from './sentry/facade.ts';
+import { startTelemetry, type Telemetry } from './telemetry.ts';
 import { describeProbeAdvice } from './probe-advice.ts';
 import { startObservabilityServer, type ObservabilityServer } from './server.ts';
 import { info, warnOnce } from './log.ts';
@@ -29,6 +30,9 @@ interface Running {
 
 let running: Running | undefined;
 let stopping: Promise<void> | undefined;
+// OpenTelemetry's globals and module hooks are process-wide and can't be restarted once
+// shut down: telemetry starts with the first initObservability() of the process only.
+let telemetry: Telemetry | undefined;
 
 /**
  * Starts the framework: health endpoints, and the parts the options enable. Safe to call
@@ -55,6 +59,16 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   // Before telemetry: instrumentations take the global meter provider when they are registered.
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
   setMetricsHandler(current.metrics);
+  telemetry ??= startTelemetry({
+    serviceName: config.serviceName,
+    environment: config.environment,
+    release: config.release,
+    env: config.env,
+    sentryOtlp: sentry.otlpEndpoint(),
+    warn: (message) => warnOnce(message),
+    // Read lazily: the server starts listening after the instrumentations are in place.
+    isOwnRequest: (req) => current.server?.isOwnRequest(req) ?? false,
+  });
   current.started = start(current);
   running = current;
   return current.started;
@@ -112,6 +126,7 @@ async function stop(): Promise<void> {
   const closing = Promise.allSettled([
     current.server?.close(Math.min(graceMs, 1_000)),
     current.metrics?.shutdown(),
+    telemetry?.shutdown(),
     sentry.close(graceMs),
   ]).then(() => true);
   const finished = await withDeadline(closing, graceMs, () => false);

@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REGISTER = fileURLToPath(new URL('../../register.js', import.meta.url));
 
+/**
+ * The flags that let a child load .ts files as the test runner does: Node 22.15 (the
+ * minimum supported, in CI) strips types only with --experimental-strip-types.
+ */
+export const TYPESCRIPT_FLAGS: readonly string[] = process.execArgv.filter(
+  (flag) => flag === '--experimental-strip-types' || flag.startsWith('--no-warnings'));
+
 export interface Child {
   process: ChildProcess;
   stdout(): string;

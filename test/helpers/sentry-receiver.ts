@@ -24,6 +24,8 @@ export interface SentryReceiver {
   events: ReceivedEvent[];
   /** Raw OTLP/JSON trace export bodies received at the DSN-derived endpoint. */
   otlpBodies: unknown[];
+  /** The request headers of those exports. */
+  otlpHeaders: Record<string, string | string[] | undefined>[];
   requests: number;
   waitForEvents(count: number, timeoutMs?: number): Promise<ReceivedEvent[]>;
   close(): Promise<void>;
@@ -39,12 +41,14 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 export async function startSentryReceiver(): Promise<SentryReceiver> {
   const events: ReceivedEvent[] = [];
   const otlpBodies: unknown[] = [];
+  const otlpHeaders: Record<string, string | string[] | undefined>[] = [];
   const receiver = { requests: 0 };
   const server = createServer(async (req, res) => {
     receiver.requests += 1;
     const data = await body(req);
     if (req.url?.includes('/integration/otlp/v1/traces')) {
       otlpBodies.push(JSON.parse(data.toString('utf8')));
+      otlpHeaders.push(req.headers);
     } else if (req.url?.includes('/envelope/')) {
       const [, items] = parseEnvelope(new Uint8Array(data));
       for (const [header, payload] of items) {
@@ -60,6 +64,7 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
     dsn: `http://public0key@127.0.0.1:${port}/42`,
     events,
     otlpBodies,
+    otlpHeaders,
     get requests() { return receiver.requests; },
     async waitForEvents(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,14 +1,14 @@
 // Startup bench: time to user code and time to exit, side by side in one run, for
-//   bare node · this package's preload (tracing off / on) · the stock auto-instrumentations
-//   register · a NodeSDK + http preload.
-// Run: node bench/startup.ts [--runs 9] [--write]   (--write updates docs/performance-startup.md)
+//   bare node · this package's preload as users run it (register.js: health, metrics; with
+//   OTLP traces; with Sentry) · the stock auto-instrumentations register · NodeSDK + http.
+// Run: node bench/startup.ts [--runs 9] [--write]   (--write updates docs/performance.md)
 // Only 127.0.0.1 is contacted: "collector down" is a closed loopback port, and the stock
 // register gets OTEL_NODE_RESOURCE_DETECTORS=env,host,os,process (no cloud probes).
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { machine, replaceSection } from './report.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,7 @@ if (!existsSync(built) || statSync(built).mtimeMs < statSync(built.replace(/\.js
   process.exit(1);
 }
 const scratch = mkdtempSync(join(tmpdir(), 'startup-bench-'));
-const preload = join(scratch, 'preload.mjs');
-writeFileSync(preload, `import { startTelemetry } from ${JSON.stringify(built)};
-const telemetry = startTelemetry({ serviceName: undefined, environment: 'bench', release: undefined, env: process.env,
-  warn: (m) => process.stderr.write(m + '\\n'), isOwnRequest: () => false });
-process.once('SIGTERM', () => void telemetry.shutdown().finally(() => process.exit(0)));
-`);
+const register = fileURLToPath(new URL('../register.js', import.meta.url));
 // Baseline: a hand-written NodeSDK preload with only the http instrumentation, no metric
 // readers, log processors or resource detectors (JavaScript too, for the same reason).
 const nodesdk = join(scratch, 'nodesdk-http.mjs');
@@ -48,11 +43,15 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const port = await closedPort();
 const collectorDown = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
 
+// The preload as `npm start` runs it: health server and metrics on, no Sentry.
+const sdkEnv = { ENABLE_METRICS: 'true', OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1' };
+
 interface Variant { name: string; flags: string[]; env: Record<string, string> }
 const variants: Variant[] = [
   { name: 'bare', flags: [], env: {} },
-  { name: 'preload, nothing configured (tracing off)', flags: ['--import', preload], env: {} },
-  { name: 'preload, OTLP configured, collector down', flags: ['--import', preload], env: collectorDown },
+  { name: 'this preload: health + metrics', flags: ['--import', register], env: sdkEnv },
+  { name: 'this preload: health + metrics + OTLP traces, collector down', flags: ['--import', register], env: { ...sdkEnv, ...collectorDown } },
+  { name: 'this preload: health + metrics + Sentry DSN, Sentry down', flags: ['--import', register], env: { ...sdkEnv, SENTRY_DSN: `http://key@127.0.0.1:${port}/1` } },
   {
     name: 'stock auto-instrumentations register',
     flags: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
@@ -114,11 +113,7 @@ for (const probe of probes) {
 
 const table = render(rows);
 process.stdout.write(`${table}\n`);
-if (write) {
-  const doc = fileURLToPath(new URL('../docs/performance-startup.md', import.meta.url));
-  writeFileSync(doc, document(table));
-  process.stdout.write(`wrote ${doc}\n`);
-}
+if (write) replaceSection('docs/performance.md', 'startup', document(table));
 
 function render(all: Row[]): string {
   const lines = [
@@ -140,46 +135,11 @@ function delta(value: number, bare: number): string {
 }
 
 function document(body: string): string {
-  const cpu = cpus();
-  return `# Startup cost of the preload
+  return `${machine()}; median of ${runs} interleaved runs per variant after one warm-up each.
+Command: \`node bench/startup.ts --runs ${runs} --write\`
 
-Time from spawning \`node\` to the first line of user code, and to process exit, median of
-${runs} interleaved runs per variant (after one warm-up run each). "Collector down" is a closed
-port on 127.0.0.1; nothing off the machine is contacted.
-
-- Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB
-- Node: ${process.version}
-- Command: \`node bench/startup.ts --runs ${runs} --write\`
-- "preload" is a two-line \`--import\` file calling \`startTelemetry\` from the built
-  \`src/telemetry.js\` (what \`register.js\` will do), with no observability server or metrics.
-- Stock register: \`--require @opentelemetry/auto-instrumentations-node/register\` with
-  \`OTEL_NODE_RESOURCE_DETECTORS=env,host,os,process\` and the same loopback endpoint; it also
-  exports metrics and logs there, and retries them at exit.
-- NodeSDK + http: a generated \`--import\` file starting \`new NodeSDK({ instrumentations:
-  [new HttpInstrumentation()], metricReaders: [], logRecordProcessors: [], resourceDetectors: [] })\`
-  with the same loopback endpoint (see \`bench/startup.ts\`).
-
-${body}
-
-User code reads the clock first: in the \`require('express')\` rows "to exit" also covers loading
-express and, under the preload, the express instrumentation that loading it activates.
-
-Goal (issue 4): preload <= bare + 120 ms to user code; exit <= 400 ms with no collector reachable.
-
-Why the preload is cheap:
-- It does not load \`@opentelemetry/sdk-node\`, whose index imports every exporter (gRPC,
-  protobuf, Zipkin, Prometheus, logs): ~115 ms here (bare 21 ms) before anything starts.
-  It builds the tracer provider, context manager and propagator from their own packages instead.
-- Instrumentation packages are loaded one by one, never through the auto-instrumentations
-  index (~105 ms here), and only when the app loads the library they patch (a
-  \`module.registerHooks\` resolve hook); see the \`require('express')\` rows for what a library costs when it is loaded.
-- The OTLP exporter (and its transformer) is loaded on the first export, not at start.
-- With nothing consuming spans (no OTLP endpoint, no Sentry) it loads nothing at all.
-- Export at exit: spans still queued when a script ends by itself are not waited for (the batch
-  timer is unref()ed); on SIGTERM the flush is bounded by the OTLP export timeout.
-`;
+${body}`;
 }
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

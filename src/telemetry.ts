@@ -14,7 +14,7 @@ import { planExport } from './telemetry/export-plan.ts';
 import { createSpanProcessors } from './telemetry/span-processors.ts';
 import { startTracing } from './telemetry/tracing.ts';
 import { startInstrumentations } from './telemetry/instrumentations.ts';
-import { withDeadline } from './telemetry/bounded.ts';
+import { withDeadlineWarned } from './telemetry/bounded.ts';
 import { setupDiagnostics } from './telemetry/diag.ts';
 
 export interface TelemetryOptions {
@@ -96,11 +96,11 @@ function start(options: TelemetryOptions): Telemetry {
   let stopped: Promise<void> | undefined;
   return {
     tracing,
-    forceFlush: () => (provider && !stopped ? withDeadline(quiet(provider.forceFlush()), deadline, 'trace flush', warn) : Promise.resolve()),
+    forceFlush: () => (provider && !stopped ? withDeadlineWarned(quiet(provider.forceFlush()), deadline, 'trace flush', warn) : Promise.resolve()),
     shutdown: () => {
       stopped ??= (async () => {
         stopWatching();
-        if (provider) await withDeadline(quiet(provider.shutdown()), deadline, 'trace shutdown', warn);
+        if (provider) await withDeadlineWarned(quiet(provider.shutdown()), deadline, 'trace shutdown', warn);
       })();
       return stopped;
     },

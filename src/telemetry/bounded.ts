@@ -1,19 +1,15 @@
-// Every wait at shutdown has a deadline, and its timer is unref()ed so that the deadline
-// itself never keeps the process alive.
+// Telemetry's waits at flush and shutdown: bounded by the shared deadline, and reported
+// (timed out, or failed) as one warning instead of a rejection the caller must handle.
 
-export async function withDeadline(work: Promise<unknown>, ms: number, what: string, warn: (m: string) => void): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-    timer.unref();
-  });
-  try {
-    const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
-    if (outcome === 'timeout') warn(`${what} did not finish within ${ms} ms; giving up`);
-  } catch (error) {
+import { withDeadline } from '../deadline.ts';
+
+export async function withDeadlineWarned(work: Promise<unknown>, ms: number, what: string, warn: (m: string) => void): Promise<void> {
+  const settled = work.then(() => 'done' as const, (error: unknown) => {
     warn(`${what} failed: ${describe(error)}`);
-  } finally {
-    clearTimeout(timer);
+    return 'failed' as const;
+  });
+  if (await withDeadline(settled, ms, () => 'timeout' as const) === 'timeout') {
+    warn(`${what} did not finish within ${ms} ms; giving up`);
   }
 }
 

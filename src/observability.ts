@@ -79,7 +79,8 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
     return startMetrics({
       cardinalityLimit: current.config.metricsCardinalityLimit,
       // Scrapes read the latest results; they never run a check.
-      healthResults: () => healthRegistry.latestResults(),
+      healthResults: () => healthRegistry.latestResults()
+        .map((result) => ({ ...result, critical: healthRegistry.isCritical(result.name) })),
       // Read lazily: the server starts listening after the pipeline exists.
       isOwnServer: (server) => current.server?.isOwnServer(server) ?? false,
     });

@@ -177,7 +177,7 @@ describe('health metrics', () => {
   test('mirror the latest results at scrape, follow removals, and survive a throwing provider', async () => {
     let results: { name: string; status: 'healthy' | 'degraded' | 'unhealthy'; latency_ms: number }[] = [
       { name: 'database', status: 'healthy', latency_ms: 4 },
-      { name: 'redis', status: 'degraded', latency_ms: 250 },
+      { name: 'redis', status: 'degraded', latency_ms: 250, critical: false },
       { name: 'module:billing', status: 'unhealthy', latency_ms: 1000 },
     ];
     let calls = 0;
@@ -192,17 +192,17 @@ describe('health metrics', () => {
     try {
       let text = await scraper.scrape();
       assert.equal(calls, 1, 'read once per scrape');
-      assert.equal(sample(text, 'health_check_status{check="database"}'), 1);
-      assert.equal(sample(text, 'health_check_status{check="redis"}'), 0.5);
-      assert.equal(sample(text, 'health_check_status{check="module:billing"}'), 0);
+      assert.equal(sample(text, 'health_check_status{check="database",critical="true"}'), 1);
+      assert.equal(sample(text, 'health_check_status{check="redis",critical="false"}'), 0.5);
+      assert.equal(sample(text, 'health_check_status{check="module:billing",critical="true"}'), 0);
       assert.equal(sample(text, 'health_check_duration_seconds{check="redis"}'), 0.25);
       results = [{ name: 'database', status: 'unhealthy', latency_ms: 2 }];
       text = await scraper.scrape();
-      assert.equal(sample(text, 'health_check_status{check="database"}'), 0);
-      assert.equal(sample(text, 'health_check_status{check="redis"}'), undefined);
+      assert.equal(sample(text, 'health_check_status{check="database",critical="true"}'), 0);
+      assert.equal(sample(text, 'health_check_status{check="redis",critical="false"}'), undefined);
       broken = true;
       text = await scraper.scrape();
-      assert.equal(sample(text, 'health_check_status{check="database"}'), 0, 'last values kept');
+      assert.equal(sample(text, 'health_check_status{check="database",critical="true"}'), 0, 'last values kept');
     } finally {
       await scraper.close();
     }

@@ -70,6 +70,11 @@ export class HealthRegistry {
     return [...this.#checks.keys()];
   }
 
+  /** Whether the check named `name` is critical (unknown names count as critical). */
+  isCritical(name: string): boolean {
+    return this.#checks.get(name)?.critical ?? true;
+  }
+
   /** Whether any registered check decides `probe`; lets liveness skip running checks at all. */
   affects(probe: Probe): boolean {
     for (const entry of this.#checks.values()) if (entry.probes.has(probe)) return true;

@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resetWarnings } from '../src/log.ts';
 import { type MetricsOptions, metricsRegistry, startMetrics } from '../src/metrics/index.ts';
+import type { HealthResultLike } from '../src/metrics/health.ts';
 import { captureStderr } from './helpers/stderr.ts';
 
 interface Scraper {
@@ -175,7 +176,7 @@ describe('runtime metrics', () => {
 
 describe('health metrics', () => {
   test('mirror the latest results at scrape, follow removals, and survive a throwing provider', async () => {
-    let results: { name: string; status: 'healthy' | 'degraded' | 'unhealthy'; latency_ms: number }[] = [
+    let results: HealthResultLike[] = [
       { name: 'database', status: 'healthy', latency_ms: 4 },
       { name: 'redis', status: 'degraded', latency_ms: 250, critical: false },
       { name: 'module:billing', status: 'unhealthy', latency_ms: 1000 },

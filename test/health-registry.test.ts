@@ -58,6 +58,9 @@ describe('HealthRegistry', () => {
     registry.register('number', () => 42 as never);
     registry.register('circular', () => ({ status: 'healthy', details: circular }));
     registry.register('bigint', () => ({ status: 'healthy', details: 10n as never }));
+    registry.register('huge', () => ({ status: 'healthy', details: { rows: 'x'.repeat(100_000) } }));
+    registry.register('null', () => null as never);
+    registry.register('throws-null', () => { throw null; });
     const report = await registry.runAll();
     const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
     assert.equal(byName['bad-status']?.status, 'unhealthy');
@@ -65,6 +68,10 @@ describe('HealthRegistry', () => {
     assert.match(byName.number!.message, /check returned a number; expected a result object, a boolean or nothing/);
     assert.match(String(byName.circular?.details.error), /details are not serialisable as JSON/);
     assert.match(String(byName.bigint?.details.error), /details are not serialisable as JSON/);
+    assert.match(String(byName.huge?.details.error), /^details omitted: 100\d{3} bytes of JSON, more than the 16384 allowed$/);
+    assert.equal(byName.huge?.status, 'healthy', 'oversized details do not change the verdict');
+    assert.equal(byName.null?.status, 'healthy');
+    assert.deepEqual([byName['throws-null']?.status, byName['throws-null']?.message], ['unhealthy', 'null']);
     assert.doesNotThrow(() => JSON.stringify(report));
   });
 

@@ -54,14 +54,24 @@ function result(name: string, status: HealthStatus, message: string, details: Re
   };
 }
 
-/** Details must serialise; a circular or throwing object is replaced by a note saying so. */
+// Details are diagnostics, served on every /health request: a check returning a whole
+// result set would bloat every response and every probe's cached run.
+export const MAX_DETAILS_BYTES = 16 * 1024;
+
+/**
+ * Details must serialise and stay small; a circular, throwing or oversized object is
+ * replaced by a note saying so.
+ */
 function jsonSafeDetails(details: unknown): Record<string, unknown> {
   if (details === undefined || details === null) return {};
   const record = typeof details === 'object' && !Array.isArray(details)
     ? details as Record<string, unknown>
     : { value: details };
   try {
-    JSON.stringify(record);
+    const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
+    if (bytes > MAX_DETAILS_BYTES) {
+      return { error: `details omitted: ${bytes} bytes of JSON, more than the ${MAX_DETAILS_BYTES} allowed` };
+    }
     return record;
   } catch (error) {
     return { error: `details are not serialisable as JSON: ${stringify(error instanceof Error ? error.message : error)}` };

@@ -5,11 +5,15 @@ import type { CatalogEntry } from './catalog.ts';
 
 export interface InstrumentationContext {
   isOwnRequest: (req: IncomingMessage) => boolean;
+  /** SERVER spans come from http-server-spans.ts (diagnostics channel), not from patching. */
+  serverSpansFromChannel: boolean;
 }
 
 export function configFor(entry: CatalogEntry, context: InstrumentationContext): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
+      // Outgoing requests stay with the instrumentation (CLIENT spans, context injection).
+      if (context.serverSpansFromChannel) return { disableIncomingRequestInstrumentation: true };
       return {
         // The SDK's own server (probes, /metrics) is not the app's traffic.
         ignoreIncomingRequestHook: (req: IncomingMessage) => {

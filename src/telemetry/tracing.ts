@@ -7,6 +7,7 @@ import { load } from './load.ts';
 import { buildResource, type ResourceInput } from './resource.ts';
 import { createSampler } from './sampler.ts';
 import { createPropagator } from './propagator.ts';
+import { useContextStorage } from './context-entry.ts';
 
 export interface Flushable {
   forceFlush(): Promise<void>;
@@ -20,7 +21,9 @@ export function startTracing(processors: SpanProcessor[], resource: ResourceInpu
   const { AsyncLocalStorageContextManager } = load('@opentelemetry/context-async-hooks') as
     typeof import('@opentelemetry/context-async-hooks');
   // Without a context manager every span is a root span: trace ids would not carry across awaits.
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const manager = new AsyncLocalStorageContextManager().enable();
+  // Only if ours is the global one: another manager's contexts would not be seen by the API.
+  if (api.context.setGlobalContextManager(manager)) useContextStorage(manager);
   const propagator = createPropagator(env, warn);
   if (propagator) api.propagation.setGlobalPropagator(propagator);
   if (processors.length === 0) return undefined;

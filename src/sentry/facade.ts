@@ -4,6 +4,8 @@
 // nothing. OpenTelemetry owns tracing: Sentry is linked to it, not the other way round.
 
 import { createRequire } from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
 import { warnOnce } from '../log.ts';
 import { installFatalRejectionHandler } from './fatal.ts';
 
@@ -32,6 +34,19 @@ const REPLACED_INTEGRATIONS = new Set(['Http', 'OnUnhandledRejection']);
 const LEVELS: readonly SeverityLevel[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
 // Bounded: with Sentry slow or down, at most this many envelopes wait; later ones are dropped, never queued without end.
 const TRANSPORT_BUFFER_SIZE = 100;
+// @sentry/node's requests have no timeout of their own (its Agent's `timeout` only emits an
+// event): an ingest that accepts and never answers would hold a socket, and the process,
+// open forever. Sentry answers in milliseconds; a request still open after this is dead.
+const SEND_TIMEOUT_MS = 5_000;
+
+/** http/https for Sentry's transport, with every request bounded by SEND_TIMEOUT_MS. */
+const boundedHttpModule = {
+  request(options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void): http.ClientRequest {
+    const request = (options.protocol === 'https:' ? https : http).request(options, callback);
+    request.setTimeout(SEND_TIMEOUT_MS, () => request.destroy(new Error(`no answer within ${SEND_TIMEOUT_MS} ms`)));
+    return request;
+  },
+};
 
 let sdk: SentryNode | undefined;
 let otlp: SentryOtlpEndpoint | undefined;
@@ -39,6 +54,25 @@ let otlp: SentryOtlpEndpoint | undefined;
 function loadSdk(): SentryNode {
   // Synchronous on purpose: once init() returns, captures work and crashes are caught.
   return createRequire(import.meta.url)('@sentry/node') as SentryNode;
+}
+
+type Transport = ReturnType<SentryNode['makeNodeTransport']>;
+
+/** Sentry loses events quietly when its ingest is down or refuses them: say so, once. */
+function reportingFailures(transport: Transport, otlpUrl: string): Transport {
+  const host = new URL(otlpUrl).host;
+  const failed = (why: string) => warnOnce(`sending events to Sentry at ${host} failed (${why}); `
+    + 'events are dropped while it lasts, the app goes on', 'sentry-delivery');
+  return {
+    ...transport,
+    send: (envelope) => transport.send(envelope).then((response) => {
+      if (response && typeof response.statusCode === 'number' && response.statusCode >= 400) failed(`HTTP ${response.statusCode}`);
+      return response;
+    }, (error: unknown) => {
+      failed(error instanceof Error ? error.message : String(error));
+      throw error;
+    }),
+  };
 }
 
 export const sentry = {
@@ -73,6 +107,7 @@ export const sentry = {
         Sentry.openTelemetryIntegration(),
       ],
       transportOptions: { bufferSize: TRANSPORT_BUFFER_SIZE },
+      transport: (options) => reportingFailures(Sentry.makeNodeTransport({ ...options, httpModule: boundedHttpModule }), endpoint.url),
     });
     sdk = Sentry;
     otlp = endpoint;

@@ -2,6 +2,7 @@
 // Both are idempotent and never throw: observability must not take the app down.
 
 import type { AddressInfo } from 'node:net';
+import { closeAppServers, watchAppServers } from './app-servers.ts';
 import { resolveConfig, type Config, type ObservabilityOptions } from './config.ts';
 import { sleep, withDeadline } from './deadline.ts';
 import { setAuthToken, setMetricsHandler, setToolLinks } from './endpoint-context.ts';
@@ -26,6 +27,7 @@ interface Running {
   started: Promise<ObservabilityStarted>;
   server?: ObservabilityServer;
   metrics?: MetricsPipeline;
+  stopWatchingServers: () => void;
 }
 
 let running: Running | undefined;
@@ -55,7 +57,7 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   setAuthToken(config.authToken);
   // Before anything else starts, so a crash during startup is captured too.
   sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
-  const current: Running = { config, started: Promise.resolve(undefined as never) };
+  const current: Running = { config, started: Promise.resolve(undefined as never), stopWatchingServers: watchAppServers() };
   // Before telemetry: instrumentations take the global meter provider when they are registered.
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
   setMetricsHandler(current.metrics);
@@ -135,17 +137,24 @@ async function stop(): Promise<void> {
   setToolLinks({ flower: null, grafana: null, prometheus: null });
   setMetricsHandler(undefined);
   setAuthToken(undefined);
+  current.stopWatchingServers();
   running = undefined;
 }
 
 /**
  * What SIGTERM/SIGINT start: readiness turns 503 at once while liveness stays 200, the
  * app keeps serving for the drain delay (so load balancers stop sending first), then
- * everything is flushed and closed.
+ * everything is flushed and closed. When the SDK is the one ending the process
+ * (`exiting`: the app has no handler of its own), the app's HTTP servers are closed
+ * before the flush, so nothing served after it goes unrecorded.
  */
-export async function drainAndShutdown(): Promise<void> {
-  const drainDelayMs = running?.config.drainDelayMs ?? 0;
+export async function drainAndShutdown(_signal?: NodeJS.Signals, exiting = false): Promise<void> {
+  const current = running;
+  const drainDelayMs = current?.config.drainDelayMs ?? 0;
   setLifecycleState('draining');
   if (drainDelayMs > 0) await sleep(drainDelayMs);
+  if (exiting && current) {
+    await closeAppServers((server) => current.server?.isOwnServer(server) ?? false, current.config.shutdownGraceMs / 2);
+  }
   await shutdownObservability();
 }

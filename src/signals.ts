@@ -4,7 +4,8 @@
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export type GracefulShutdown = (signal: NodeJS.Signals) => Promise<void>;
+/** `exiting`: the SDK will end the process afterwards (the app has no handler of its own). */
+export type GracefulShutdown = (signal: NodeJS.Signals, exiting: boolean) => Promise<void>;
 
 let installed: ((signal: NodeJS.Signals) => void) | undefined;
 
@@ -21,7 +22,7 @@ export function installSignalHandlers(shutdown: GracefulShutdown): void {
     // A second Ctrl-C means "now": skip what is left of the drain.
     if (stopping) return exit();
     stopping = true;
-    void shutdown(signal).finally(exit);
+    void shutdown(signal, !appHandlesIt).finally(exit);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
   installed = onSignal;

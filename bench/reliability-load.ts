@@ -7,7 +7,7 @@
 //      node bench/reliability-load.ts --smoke   (a few requests, no wrk: checks the plumbing)
 // Needs the build (npm run build) and wrk (Debian: apt-get install wrk). 127.0.0.1 only.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { machine, replaceSection } from './report.ts';
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     const cycles = Math.floor((loadSeconds * 1000) / (CACHE_TTL_MS + CHECK_TIMEOUT_MS));
     const rssValues = rssSamples.map((s) => s.rss);
     const lines = [
-      `Machine: ${machine()}. wrk ${execFileSync('wrk', ['-v'], { encoding: 'utf8' }).match(/wrk (\S+)/)?.[1] ?? '?'} on the same machine (loopback).`,
+      `Machine: ${machine()}. wrk ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.match(/wrk (\S+)/)?.[1] ?? '?'} on the same machine (loopback).`,
       `Command: \`node bench/reliability-load.ts --seconds ${SECONDS} --connections ${CONNECTIONS}\` (after \`npm run build\`);`
       + ` ${PATHS.length} wrk processes (-t1 -c${perPath} --latency), one per path, ${perPath * PATHS.length} keep-alive connections in all, ${SECONDS} s.`,
       `App: \`node --import ./register.js test/fixtures/reliability-load-app.mjs\`, ENABLE_METRICS=true, HEALTH_CACHE_TTL_MS=${CACHE_TTL_MS},`

@@ -11,6 +11,7 @@ import { type HealthResultLike, recordHealthMetrics } from './health.ts';
 import { recordHttpServerMetrics } from './http-server.ts';
 import { createOTelBridge } from './otel-bridge.ts';
 import { metricsRegistry } from './registry.ts';
+import { sendText } from '../http/respond.ts';
 import { sendExposition } from './respond.ts';
 import { recordRuntimeMetrics } from './runtime.ts';
 import { MetricsError } from './validate.ts';
@@ -56,12 +57,12 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
   return {
     // Never rejects: the caller's server gets an answer (or a destroyed socket), not an exception.
     async handle(req, res) {
-      if (stopped) return plain(res, 404, 'metrics are disabled');
+      if (stopped) return sendText(req, res, 404, 'metrics are disabled');
       try {
         await sendExposition(req, res, await bridge.render());
       } catch (err) {
         if (res.headersSent) res.destroy();
-        else plain(res, 500, `metrics collection failed: ${err instanceof Error ? err.message : String(err)}`);
+        else sendText(req, res, 500, `metrics collection failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
     async shutdown() {
@@ -74,13 +75,6 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
       await bridge.shutdown();
     },
   };
-}
-
-function plain(res: ServerResponse, status: number, line: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(`${line}\n`);
 }
 
 /** A collector that cannot start (e.g. its metric name was declared by the app with another shape) is skipped, not fatal. */

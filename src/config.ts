@@ -3,6 +3,7 @@
 // variable, the value and the fallback taken, and the SDK goes on with the fallback.
 
 import { scrubText } from './health/scrub.ts';
+import { DEFAULT_CARDINALITY_LIMIT } from './metrics/state.ts';
 import { DEFAULT_HEALTH_CACHE_TTL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from './health/registry.ts';
 
 /** The spec's init_observability keyword arguments in camelCase, plus the SDK's own. */
@@ -137,7 +138,6 @@ export const DEFAULT_PORT = 9464;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const KUBERNETES_DRAIN_DELAY_MS = 5_000;
-export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
 export function resolveConfig(options: ObservabilityOptions = {}): ResolvedConfig {
   const warnings: string[] = [];

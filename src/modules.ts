@@ -39,10 +39,6 @@ export function defineModule(definition: ModuleDefinition): ModuleDefinition {
   return definition;
 }
 
-export function definedModules(): readonly ModuleDefinition[] {
-  return [...modules.values()];
-}
-
 /** Registers `module:{code}` for every defined module with a health check. Idempotent. Returns the check names. */
 export function registerModuleHealthChecks(registry: HealthRegistry = healthRegistry): string[] {
   const names: string[] = [];

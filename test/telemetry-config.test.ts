@@ -140,6 +140,14 @@ test('module specifiers map to package names', () => {
   assert.equal(packageName('@scope'), undefined);
 });
 
+test('malformed OTLP header entries are counted in the warning, never shown', () => {
+  const { warn, warnings } = collect();
+  const plan = planExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    OTEL_EXPORTER_OTLP_HEADERS: 'Authorization Bearer s3cr3t-token,x-tenant=acme' }, undefined, warn);
+  assert.deepEqual(plan.targets[0]?.kind === 'otlp' && plan.targets[0].headers, { 'x-tenant': 'acme' });
+  assert.deepEqual(warnings, ['OTEL_EXPORTER_OTLP_HEADERS: ignoring 1 malformed entry (not shown: they may hold credentials)']);
+});
+
 test('key=value lists are percent-decoded; malformed entries are skipped with one warning', () => {
   const { warn, warnings } = collect();
   assert.deepEqual(readKeyValues({ X: 'a=1, b = two%20words ,=bad,c' }, 'X', warn), { a: '1', b: 'two words' });

@@ -40,9 +40,10 @@ export function readPositiveNumber(env: Env, name: string, fallback: number, war
 
 /**
  * `key1=value1,key2=value2` as used by OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS
- * (values percent-decoded per the spec). Malformed entries are skipped with one warning.
+ * (values percent-decoded per the spec). Malformed entries are skipped with one warning;
+ * with `secret` (header variables: they carry credentials) the entries are counted, never shown.
  */
-export function readKeyValues(env: Env, name: string, warn: Warn): Record<string, string> {
+export function readKeyValues(env: Env, name: string, warn: Warn, { secret = false } = {}): Record<string, string> {
   const result: Record<string, string> = {};
   const raw = readString(env, name);
   if (raw === undefined) return result;
@@ -60,6 +61,10 @@ export function readKeyValues(env: Env, name: string, warn: Warn): Record<string
       bad.push(entry.trim());
     }
   }
-  if (bad.length > 0) warn(`${name}: ignoring malformed entries ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  if (bad.length > 0) {
+    warn(secret
+      ? `${name}: ignoring ${bad.length} malformed ${bad.length === 1 ? 'entry' : 'entries'} (not shown: they may hold credentials)`
+      : `${name}: ignoring malformed entries ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  }
   return result;
 }

@@ -48,7 +48,10 @@ export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<
       kind: 'otlp',
       protocol: readProtocol(env, warn),
       url,
-      headers: { ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn), ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', warn) },
+      headers: {
+        ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn, { secret: true }),
+        ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', warn, { secret: true }),
+      },
       timeoutMillis,
     });
   }

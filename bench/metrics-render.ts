@@ -10,6 +10,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
 import { MetricsRegistry } from '../src/metrics/index.ts';
 import { createOTelBridge } from '../src/metrics/otel-bridge.ts';
+import { resolveResource } from '../src/resource.ts';
 import { machine, measureMs, table } from './metrics-harness.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000,50000').split(',').map(Number);
@@ -25,7 +26,7 @@ for (const size of SIZES) {
   facade.cardinalityLimit = size + 1;
   facade.enable();
   const fCounter = facade.counter('http_requests_total', 'Total HTTP requests', NAMES);
-  const bridge = createOTelBridge(facade, size + 1);
+  const bridge = createOTelBridge(facade, size + 1, resolveResource({ serviceName: 'bench', environment: 'bench', release: undefined, env: {}, warn: () => {} }));
 
   const prom = new client.Registry();
   const pCounter = new client.Counter({ name: 'http_requests_total', help: 'Total HTTP requests', labelNames: NAMES, registers: [prom] });

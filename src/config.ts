@@ -4,7 +4,11 @@
 
 import { scrubText } from './health/scrub.ts';
 import { DEFAULT_CARDINALITY_LIMIT } from './metrics/state.ts';
-import { DEFAULT_HEALTH_CACHE_TTL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from './health/registry.ts';
+
+/** A health check's deadline when it sets no timeoutMs of its own. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 500;
+/** How long a finished health run counts as recent for the endpoints. */
+export const DEFAULT_HEALTH_CACHE_TTL_MS = 1000;
 
 /** The spec's init_observability keyword arguments in camelCase, plus the SDK's own. */
 export interface ObservabilityOptions {

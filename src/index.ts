@@ -1,6 +1,6 @@
 // The public API of @wizamart/observability, and nothing else.
 
-export { initObservability, shutdownObservability, type ObservabilityStarted } from './observability.ts';
+export { initObservability, shutdownObservability, healthRouter, type ObservabilityStarted } from './observability.ts';
 export type { ObservabilityOptions } from './config.ts';
 export { healthRegistry, HealthRegistry } from './health/registry.ts';
 export type { HealthCheckOptions, Probe } from './health/check-entry.ts';
@@ -12,7 +12,6 @@ export {
   type HealthReport,
 } from './health/status.ts';
 export { defineModule, registerModuleHealthChecks, type ModuleDefinition } from './modules.ts';
-export { healthRouter } from './http/endpoints.ts';
 export {
   metricsRegistry,
   MetricsRegistry,
@@ -28,3 +27,4 @@ export {
   type LabelValue,
 } from './metrics/index.ts';
 export { sentry, type SentryInitOptions, type SeverityLevel } from './sentry/facade.ts';
+export { WARNING_CODES, type WarningCode } from './warnings.ts';

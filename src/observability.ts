@@ -1,40 +1,34 @@
-// initObservability / shutdownObservability: owns the lifecycle and wires the parts.
-// Both are idempotent and never throw: observability must not take the app down.
+// initObservability / shutdownObservability: build the one running instance
+// (src/running.ts), start the parts with it, and take it apart again. Both are idempotent
+// and never throw: observability must not take the app down.
+//
+// The state of a running SDK lives in that instance. The only other state here is what is
+// process-wide by nature: OpenTelemetry's globals and module hooks can't be restarted once
+// shut down, so telemetry starts with the first initObservability() of the process only.
 
-import type { AddressInfo } from 'node:net';
-import { closeAppServers, watchAppServers } from './app-servers.ts';
-import { resolveConfig, type Config, type ObservabilityOptions } from './config.ts';
+import { resolveConfig, type ObservabilityOptions } from './config.ts';
 import { sleep, withDeadline } from './deadline.ts';
-import { setAuthToken, setMetricsHandler, setToolLinks } from './endpoint-context.ts';
 import { healthRegistry } from './health/registry.ts';
-import { setLifecycleState } from './health/lifecycle.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
 import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
-import { sentry } from './sentry/facade.ts';
-import { startTelemetry, type Telemetry } from './telemetry.ts';
 import { describeProbeAdvice } from './probe-advice.ts';
-import { startObservabilityServer, type ObservabilityServer } from './server.ts';
-import { info, warnOnce } from './log.ts';
+import { createRunning, idleView, type ObservabilityStarted, type Running } from './running.ts';
+import { sentry } from './sentry/facade.ts';
+import { startObservabilityServer } from './server.ts';
+import { startTelemetry, type Telemetry } from './telemetry/index.ts';
+import { info, warn } from './warnings.ts';
 
-export interface ObservabilityStarted {
-  /** Where the built-in server listens; undefined when it is off or could not bind. */
-  server: AddressInfo | undefined;
-  config: Readonly<Config>;
-}
-
-interface Running {
-  config: Config;
-  started: Promise<ObservabilityStarted>;
-  server?: ObservabilityServer;
-  metrics?: MetricsPipeline;
-  stopWatchingServers: () => void;
-}
+export type { ObservabilityStarted };
 
 let running: Running | undefined;
-let stopping: Promise<void> | undefined;
-// OpenTelemetry's globals and module hooks are process-wide and can't be restarted once
-// shut down: telemetry starts with the first initObservability() of the process only.
 let telemetry: Telemetry | undefined;
+
+/**
+ * Serves /health, /health/live, /health/ready, /health/tools and /metrics on the app's
+ * own server: `app.use(healthRouter)` (express, connect) or call it from a node:http handler.
+ * It answers for the running SDK, or from the health registry alone when none runs.
+ */
+export const healthRouter = createEndpointHandler(() => running ?? idleView());
 
 /**
  * Starts the framework: health endpoints, and the parts the options enable. Safe to call
@@ -44,35 +38,23 @@ let telemetry: Telemetry | undefined;
 export function initObservability(options: ObservabilityOptions = {}): Promise<ObservabilityStarted> {
   if (running) {
     if (Object.keys(options).length > 0) {
-      warnOnce('initObservability() was called again while already initialised (by the preload or an earlier '
+      warn('OBS_INIT_AGAIN', 'initObservability() was called again while already initialised (by the preload or an earlier '
         + 'call); the new options are ignored. Configure the preload through environment variables instead.');
     }
     return running.started;
   }
   const { config, warnings } = resolveConfig(options);
-  for (const warning of warnings) warnOnce(warning);
-  setLifecycleState('starting');
+  for (const warning of warnings) warn('OBS_CONFIG_VALUE', warning);
+  const current = createRunning(config);
+  running = current;
   healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
-  setToolLinks(config.tools);
-  setAuthToken(config.authToken);
   // Before anything else starts, so a crash during startup is captured too.
   sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
-  const current: Running = { config, started: Promise.resolve(undefined as never), stopWatchingServers: watchAppServers() };
   // Before telemetry: instrumentations take the global meter provider when they are registered.
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
-  setMetricsHandler(current.metrics);
-  telemetry ??= startTelemetry({
-    serviceName: config.serviceName,
-    environment: config.environment,
-    release: config.release,
-    env: config.env,
-    sentryOtlp: sentry.otlpEndpoint(),
-    warn: (message) => warnOnce(message),
-    // Read lazily: the server starts listening after the instrumentations are in place.
-    isOwnRequest: (req) => current.server?.isOwnRequest(req) ?? false,
-  });
+  telemetry ??= startTelemetry({ resource: current.resource, env: config.env, sentryOtlp: sentry.otlpEndpoint(), warn });
+  if (telemetry.serverSpans) current.incoming.add(telemetry.serverSpans);
   current.started = start(current);
-  running = current;
   return current.started;
 }
 
@@ -83,11 +65,11 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
       // Scrapes read the latest results; they never run a check.
       healthResults: () => healthRegistry.latestResults()
         .map((result) => ({ ...result, critical: healthRegistry.isCritical(result.name) })),
-      // Read lazily: the server starts listening after the pipeline exists.
-      isOwnServer: (server) => current.server?.isOwnServer(server) ?? false,
+      incoming: current.incoming,
+      resource: current.resource(),
     });
   } catch (error) {
-    warnOnce(`metrics are off: they failed to start (${(error as Error).message})`);
+    warn('OBS_METRICS_START_FAILED', `metrics are off: they failed to start (${(error as Error).message})`);
     return undefined;
   }
 }
@@ -98,8 +80,9 @@ async function start(current: Running): Promise<ObservabilityStarted> {
     current.server = await startObservabilityServer({
       port: config.port,
       host: config.host,
-      handler: createEndpointHandler(),
+      handler: createEndpointHandler(() => current),
     });
+    current.incoming.setOwnServer(current.server?.server);
   }
   if (current.server) {
     const { address, port } = current.server.address;
@@ -108,22 +91,20 @@ async function start(current: Running): Promise<ObservabilityStarted> {
     if (config.env.KUBERNETES_SERVICE_HOST) info(describeProbeAdvice(config));
   }
   // A shutdown that began while starting wins: stay draining.
-  if (running === current && !stopping) setLifecycleState('serving');
+  if (current.state === 'starting') current.state = 'serving';
   return { server: current.server?.address, config };
 }
 
 /** Flushes what was captured and stops every part, within the configured grace period. Idempotent. */
 export function shutdownObservability(): Promise<void> {
-  stopping ??= stop().finally(() => {
-    stopping = undefined;
-  });
-  return stopping;
+  const current = running;
+  if (!current) return Promise.resolve();
+  current.stopping ??= stop(current);
+  return current.stopping;
 }
 
-async function stop(): Promise<void> {
-  const current = running;
-  if (!current) return;
-  setLifecycleState('draining');
+async function stop(current: Running): Promise<void> {
+  current.state = 'draining';
   await current.started;
   const graceMs = current.config.shutdownGraceMs;
   const closing = Promise.allSettled([
@@ -133,28 +114,27 @@ async function stop(): Promise<void> {
     sentry.close(graceMs),
   ]).then(() => true);
   const finished = await withDeadline(closing, graceMs, () => false);
-  if (!finished) warnOnce(`shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
-  setToolLinks({ flower: null, grafana: null, prometheus: null });
-  setMetricsHandler(undefined);
-  setAuthToken(undefined);
-  current.stopWatchingServers();
-  running = undefined;
+  if (!finished) warn('OBS_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
+  current.incoming.stop();
+  if (running === current) running = undefined;
 }
 
 /**
- * What SIGTERM/SIGINT start: readiness turns 503 at once while liveness stays 200, the
- * app keeps serving for the drain delay (so load balancers stop sending first), then
- * everything is flushed and closed. When the SDK is the one ending the process
- * (`exiting`: the app has no handler of its own), the app's HTTP servers are closed
- * before the flush, so nothing served after it goes unrecorded.
+ * What SIGTERM/SIGINT start: readiness turns 503 at once while liveness stays 200, and
+ * every response on the app's servers says `Connection: close` (keep-alive clients
+ * reconnect, to another pod once the endpoints have updated); the app keeps serving for
+ * the drain delay, then everything is flushed and closed. When the SDK is the one ending
+ * the process (`exiting`: the app has no handler of its own), the app's HTTP servers are
+ * closed before the flush (in-flight requests finish), so nothing served after it goes
+ * unrecorded.
  */
 export async function drainAndShutdown(_signal?: NodeJS.Signals, exiting = false): Promise<void> {
   const current = running;
-  const drainDelayMs = current?.config.drainDelayMs ?? 0;
-  setLifecycleState('draining');
+  if (!current) return;
+  current.state = 'draining';
+  current.incoming.drain();
+  const { drainDelayMs, shutdownGraceMs } = current.config;
   if (drainDelayMs > 0) await sleep(drainDelayMs);
-  if (exiting && current) {
-    await closeAppServers((server) => current.server?.isOwnServer(server) ?? false, current.config.shutdownGraceMs / 2);
-  }
+  if (exiting) await current.incoming.closeAppServers(shutdownGraceMs / 2);
   await shutdownObservability();
 }

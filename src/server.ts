@@ -5,13 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { withDeadline } from './deadline.ts';
-import { warnOnce } from './log.ts';
+import { warn } from './warnings.ts';
 
 export interface ObservabilityServer {
   readonly address: AddressInfo;
-  /** True for the server itself: its requests are kept out of traces and request metrics. */
-  isOwnServer(server: unknown): boolean;
-  isOwnRequest(req: IncomingMessage): boolean;
+  /** The node:http server itself: its requests are the SDK's own traffic (src/http/incoming.ts). */
+  readonly server: Server;
   /** Stops accepting, ends idle keep-alive connections at once and the rest within `graceMs`. */
   close(graceMs?: number): Promise<void>;
 }
@@ -41,33 +40,30 @@ export function startObservabilityServer({ port, host, handler }: ServerOptions)
     maxHeaderSize: MAX_HEADER_BYTES,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
   }, handler);
-  const ownSockets = new WeakSet<Socket>();
   server.on('connection', (socket: Socket) => {
-    ownSockets.add(socket);
     // A scraper's keep-alive connection must not hold the app open when it is done.
     socket.unref();
   });
 
   return new Promise((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      warnOnce(`observability server could not listen on ${host}:${port} (${error.code ?? error.message}); `
+      warn('OBS_PORT_BUSY', `observability server could not listen on ${host}:${port} (${error.code ?? error.message}); `
         + '/health and /metrics are not served, the app keeps running. '
         + 'Set OBSERVABILITY_PORT to a free port, or mount healthRouter on the app\'s server.');
       resolve(undefined);
     });
     server.listen(port, host, () => {
       server.unref();
-      server.on('error', (error: Error) => warnOnce(`observability server error: ${error.message}`));
-      resolve(handle(server, ownSockets));
+      server.on('error', (error: Error) => warn('OBS_SERVER_ERROR', `observability server error: ${error.message}`));
+      resolve(handle(server));
     });
   });
 }
 
-function handle(server: Server, ownSockets: WeakSet<Socket>): ObservabilityServer {
+function handle(server: Server): ObservabilityServer {
   return {
     address: server.address() as AddressInfo,
-    isOwnServer: (candidate) => candidate === server,
-    isOwnRequest: (req) => ownSockets.has(req.socket),
+    server,
     close(graceMs = 1_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { healthRegistry, initObservability, shutdownObservability } from '../src/index.ts';
+import { drainAndShutdown } from '../src/observability.ts';
 import { baseUrl, request } from './helpers/http.ts';
 import { captureStderr } from './helpers/stderr.ts';
 
@@ -111,13 +112,13 @@ describe('the built-in server', () => {
   });
 
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {
-    const url = await start();
-    const { setLifecycleState } = await import('../src/health/lifecycle.ts');
-    setLifecycleState('draining');
+    const url = await start({ drainDelayMs: 2_000 });
+    const draining = drainAndShutdown();
     const ready = await request(`${url}/health/ready`);
     assert.equal(ready.status, 503);
     assert.deepEqual(ready.json(), { status: 'not_ready', health: 'healthy', reason: 'draining' });
     assert.equal((await request(`${url}/health/live`)).status, 200);
+    await draining;
   });
 
   it('/health/tools lists the configured URLs, null for the rest', async () => {

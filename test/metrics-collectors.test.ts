@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resetWarnings } from '../src/log.ts';
+import { resetWarnings } from '../src/warnings.ts';
 import { type MetricsOptions, metricsRegistry, startMetrics } from '../src/metrics/index.ts';
 import type { HealthResultLike } from '../src/metrics/health.ts';
 import { captureStderr } from './helpers/stderr.ts';
+import { pipelineOptions } from './helpers/metrics-pipeline.ts';
 
 interface Scraper {
   scrape(): Promise<string>;
@@ -32,7 +33,7 @@ async function closeServer(server: http.Server): Promise<void> {
 
 async function startScraper(overrides: Partial<MetricsOptions> = {}): Promise<Scraper> {
   const own = http.createServer((req, res) => void pipeline.handle(req, res));
-  const pipeline = startMetrics({ cardinalityLimit: 2000, healthResults: () => [], isOwnServer: (s) => s === own, ...overrides });
+  const pipeline = startMetrics({ ...pipelineOptions(own), ...overrides });
   const url = await listen(own);
   return {
     scrape: async () => (await fetch(`${url}/metrics`)).text(),
@@ -240,8 +241,9 @@ describe('pipeline robustness', () => {
     const script = `
       import http from 'node:http';
       import { startMetrics } from '${metricsUrl}';
+      import { pipelineOptions } from '${pathToFileURL(join(import.meta.dirname, 'helpers/metrics-pipeline.ts')).href}';
       const server = http.createServer((req, res) => void pipeline.handle(req, res));
-      const pipeline = startMetrics({ cardinalityLimit: 10, healthResults: () => [], isOwnServer: (s) => s === server });
+      const pipeline = startMetrics({ ...pipelineOptions(server), cardinalityLimit: 10 });
       server.listen(0, '127.0.0.1', async () => {
         const text = await (await fetch('http://127.0.0.1:' + server.address().port + '/metrics')).text();
         server.closeAllConnections();

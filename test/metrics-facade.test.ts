@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { HistogramMetricData, SumMetricData } from '@opentelemetry/sdk-metrics';
-import { resetWarnings } from '../src/log.ts';
+import { resetWarnings } from '../src/warnings.ts';
 import { MetricsRegistry, OVERFLOW_LABEL } from '../src/metrics/index.ts';
 import { captureStderr } from './helpers/stderr.ts';
 

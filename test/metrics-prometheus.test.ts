@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { metricsRegistry, startMetrics } from '../src/metrics/index.ts';
-import { missing, startPrometheus } from './helpers/prometheus.ts';
+import { requireBinaries, startPrometheus } from './helpers/prometheus.ts';
+import { pipelineOptions } from './helpers/metrics-pipeline.ts';
 
-test('a real Prometheus scrapes /metrics and stores the series as declared', { skip: missing('prometheus'), timeout: 60_000 }, async () => {
+test('a real Prometheus scrapes /metrics and stores the series as declared', { timeout: 60_000 }, async () => {
+  requireBinaries('prometheus');
   const scrapes: http.IncomingHttpHeaders[] = [];
   const served: { encoding?: string | number | string[] | undefined }[] = [];
   const server = http.createServer((req, res) => {
@@ -20,7 +22,8 @@ test('a real Prometheus scrapes /metrics and stores the series as declared', { s
   const pipeline = startMetrics({
     cardinalityLimit: 2000,
     healthResults: () => [{ name: 'database', status: 'degraded', latency_ms: 12 }],
-    isOwnServer: (s) => s === server,
+    incoming: pipelineOptions(server).incoming,
+    resource: pipelineOptions(server).resource,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -129,9 +129,10 @@ function dsnFor(url: string): string {
   return `${url.replace('http://', 'http://faultkey@')}/7`;
 }
 
-/** The SDK's own stderr lines, without the prefix. */
+/** The SDK's own stderr lines, without the prefix and the warning code. */
 function sdkLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.startsWith(PREFIX)).map((line) => line.slice(PREFIX.length + 1));
+  return stderr.split('\n').filter((line) => line.startsWith(PREFIX))
+    .map((line) => line.slice(PREFIX.length + 1).replace(/^OBS_[A-Z_]+: /, ''));
 }
 
 function count(lines: string[], pattern: RegExp): number {

@@ -6,18 +6,24 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planExport } from '../src/telemetry/export-plan.ts';
-import { selectInstrumentations } from '../src/telemetry/selection.ts';
-import { packageNameNear, resolveServiceName, UNKNOWN_SERVICE } from '../src/telemetry/service-name.ts';
-import { packageName } from '../src/telemetry/module-name.ts';
-import { chooseDetectors } from '../src/telemetry/detectors.ts';
+import { planExport } from '../src/telemetry/export.ts';
+import { selectInstrumentations } from '../src/telemetry/instrumentations.ts';
+import { chooseDetectors, packageNameNear, resolveServiceName, UNKNOWN_SERVICE } from '../src/resource.ts';
+import { packageName, splitEagerLazy } from '../src/telemetry/module-hooks.ts';
 import { readKeyValues } from '../src/telemetry/env.ts';
-import { splitEagerLazy } from '../src/telemetry/lazy-activation.ts';
 import { CATALOG } from '../src/telemetry/catalog.ts';
+import type { Warn } from '../src/warnings.ts';
 
-function collect(): { warn: (m: string) => void; warnings: string[] } {
+/** Collects warnings' messages; every one must carry the code for bad OTEL_* values. */
+function collect(): { warn: Warn; warnings: string[] } {
   const warnings: string[] = [];
-  return { warn: (m) => warnings.push(m), warnings };
+  return {
+    warn: (code, m) => {
+      assert.match(code, /^OBS_(OTEL_ENV|PACKAGE_MISSING)$/);
+      warnings.push(m);
+    },
+    warnings,
+  };
 }
 
 test('no OTEL_* configuration exports nothing (no localhost:4318 default)', () => {

@@ -5,9 +5,8 @@
 import { withDeadline } from '../deadline.ts';
 import { CheckEntry, type HealthCheckOptions, type Probe } from './check-entry.ts';
 import { HealthStatus, worstStatus, type HealthCheck, type HealthCheckResult, type HealthReport } from './status.ts';
-
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 500;
-export const DEFAULT_HEALTH_CACHE_TTL_MS = 1000;
+// The defaults live with the rest of the configuration; importing them has no side effects.
+import { DEFAULT_HEALTH_CACHE_TTL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from '../config.ts';
 
 /** A finished run: the report plus what each probe concluded from it. */
 export interface HealthSnapshot {
@@ -112,7 +111,10 @@ export class HealthRegistry {
     return withDeadline(run, waitMs, () => latest);
   }
 
-  /** Drops all checks and results. For tests and for shutdown. */
+  /**
+   * Drops all checks and results (tests; an app rebuilding its checks). Shutdown keeps
+   * them: the checks belong to the app's modules, which may start the SDK again.
+   */
   clear(): void {
     this.#checks.clear();
     this.#latest = undefined;

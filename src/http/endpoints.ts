@@ -2,10 +2,38 @@
 // mounted by the built-in server and exported as healthRouter for the app's own server.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { defaultEndpointContext, type EndpointContext } from '../endpoint-context.ts';
+import type { HealthRegistry } from '../health/registry.ts';
 import { HealthStatus } from '../health/status.ts';
-import { warnOnce } from '../log.ts';
+import { warn } from '../warnings.ts';
+import { markOwnRequest } from './incoming.ts';
 import { sendJson, sendText } from './respond.ts';
+
+/**
+ * The service's place in its life, as readiness reports it (lightship's explicit states).
+ * 'starting': initObservability() is bringing the parts up; 'serving': normal;
+ * 'draining': shutdown has begun, so readiness turns 503 while liveness stays 200.
+ */
+export type LifecycleState = 'starting' | 'serving' | 'draining';
+
+export interface ToolLinks {
+  flower: string | null;
+  grafana: string | null;
+  prometheus: string | null;
+}
+
+export interface MetricsHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** What the endpoints read, per request: the running instance (src/running.ts), or the idle view. */
+export interface EndpointView {
+  readonly registry: HealthRegistry;
+  readonly state: LifecycleState;
+  readonly tools: ToolLinks;
+  readonly metrics: MetricsHandler | undefined;
+  /** Whether `req` may see /metrics, /health/tools and check details (OBSERVABILITY_AUTH_TOKEN). */
+  authorized(req: IncomingMessage): boolean;
+}
 
 /**
  * How long a probe waits for a fresh health run before answering from the previous one.
@@ -18,7 +46,7 @@ export const METRICS_DISABLED_MESSAGE =
   'metrics are disabled: set ENABLE_METRICS=true or call initObservability({ enableMetrics: true })';
 
 type Next = (error?: unknown) => void;
-type Route = (req: IncomingMessage, res: ServerResponse, context: EndpointContext) => Promise<void> | void;
+type Route = (req: IncomingMessage, res: ServerResponse, view: EndpointView) => Promise<void> | void;
 
 const routes: Record<string, Route> = {
   '/health': async (req, res, { registry, authorized }) => {
@@ -36,9 +64,10 @@ const routes: Record<string, Route> = {
     sendJson(req, res, 200, { status: 'alive' });
   },
 
-  '/health/ready': async (req, res, { registry, lifecycleState }) => {
-    const { readiness } = await registry.snapshot(PROBE_WAIT_MS);
-    const state = lifecycleState();
+  '/health/ready': async (req, res, view) => {
+    const { readiness } = await view.registry.snapshot(PROBE_WAIT_MS);
+    // Read after the wait: a shutdown that began meanwhile must already answer 503.
+    const { state } = view;
     if (state !== 'serving') return sendJson(req, res, 503, { status: 'not_ready', health: readiness, reason: state });
     if (readiness === HealthStatus.UNHEALTHY) return sendJson(req, res, 503, { status: 'not_ready', health: readiness });
     sendJson(req, res, 200, { status: 'ready', health: readiness });
@@ -46,21 +75,24 @@ const routes: Record<string, Route> = {
 
   '/health/tools': (req, res, { tools, authorized }) => {
     if (!authorized(req)) return unauthorized(req, res);
-    sendJson(req, res, 200, tools());
+    sendJson(req, res, 200, tools);
   },
 
   '/metrics': async (req, res, { metrics, authorized }) => {
     if (!authorized(req)) return unauthorized(req, res);
-    const handler = metrics();
-    if (!handler) return sendText(req, res, 404, METRICS_DISABLED_MESSAGE);
-    await handler.handle(req, res);
+    if (!metrics) return sendText(req, res, 404, METRICS_DISABLED_MESSAGE);
+    await metrics.handle(req, res);
   },
 };
 
 export const ENDPOINT_PATHS: readonly string[] = Object.keys(routes);
 
-/** Builds the connect-style handler. Unknown paths go to `next` when there is one, else 404. */
-export function createEndpointHandler(context: EndpointContext = defaultEndpointContext) {
+/**
+ * Builds the connect-style handler over the view `current()` returns at each request.
+ * Unknown paths go to `next` when there is one, else 404. A request it answers is the
+ * SDK's own traffic: not counted in the app's request metrics, not traced.
+ */
+export function createEndpointHandler(current: () => EndpointView) {
   return function observabilityEndpoints(req: IncomingMessage, res: ServerResponse, next?: Next): void {
     const path = pathOf(req.url);
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
@@ -68,12 +100,13 @@ export function createEndpointHandler(context: EndpointContext = defaultEndpoint
       if (next) return next();
       return sendJson(req, res, 404, { error: 'not found' });
     }
+    markOwnRequest(req);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendJson(req, res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
     }
     let served: Promise<void> | void;
     try {
-      served = route(req, res, context);
+      served = route(req, res, current());
     } catch (error) {
       return failed(req, res, error);
     }
@@ -87,7 +120,7 @@ function unauthorized(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-  warnOnce(`endpoint ${pathOf(req.url)} failed: ${error instanceof Error ? error.message : String(error)}`);
+  warn('OBS_ENDPOINT_FAILED', `endpoint ${pathOf(req.url)} failed: ${error instanceof Error ? error.message : String(error)}`);
   sendJson(req, res, 500, { error: 'internal error' });
 }
 
@@ -96,9 +129,3 @@ function pathOf(url: string | undefined): string {
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
 }
-
-/**
- * Serves /health, /health/live, /health/ready, /health/tools and /metrics on the app's
- * own server: `app.use(healthRouter)` (express, connect) or call it from a node:http handler.
- */
-export const healthRouter = createEndpointHandler();

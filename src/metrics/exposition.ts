@@ -16,7 +16,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { warnOnce } from '../log.ts';
+import { warn } from '../warnings.ts';
 import { FACADE_SCOPE } from './registry.ts';
 
 /** Label text per attributes object, e.g. `method="GET",status="200"` (no braces). */
@@ -53,7 +53,7 @@ function withoutClashes(scopes: ResourceMetrics['scopeMetrics'], ours: Set<strin
     metrics: scope.metrics.filter((metric) => {
       const name = exporterName(metric);
       if (!ours.has(name)) return true;
-      warnOnce(`OTel metric "${metric.descriptor.name}" (meter "${scope.scope.name}") is hidden: the metrics facade already declares "${name}"`);
+      warn('OBS_METRIC_HIDDEN', `OTel metric "${metric.descriptor.name}" (meter "${scope.scope.name}") is hidden: the metrics facade already declares "${name}"`);
       return false;
     }),
   }));

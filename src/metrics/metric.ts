@@ -7,8 +7,8 @@
 
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, type DataPoint, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { warnOnce } from '../log.ts';
-import { type RegistryState, OVERFLOW_LABEL } from './state.ts';
+import { warn } from '../warnings.ts';
+import { type RegistryState, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_LABEL } from './state.ts';
 import { type LabelValue, badLabelValue, labelMismatch, wrongLabelCount } from './validate.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -36,6 +36,12 @@ export abstract class Metric<S extends Series, L extends string = string> {
   private root: Node = new Map();
   private all: S[] = [];
   private overflow: S | undefined;
+  /**
+   * The SDK's own families (runtime, health, HTTP request metrics) have known, bounded label
+   * sets: METRICS_CARDINALITY_LIMIT is the user's guard for the user's metrics and never
+   * cuts them below the default.
+   */
+  builtIn = false;
 
   constructor(type: MetricType, state: RegistryState, name: string, help: string, labelNames: readonly L[]) {
     this.type = type;
@@ -140,9 +146,13 @@ export abstract class Metric<S extends Series, L extends string = string> {
     return badLabelValue(this.name, label, v);
   }
 
+  private limit(): number {
+    return this.builtIn ? Math.max(this.state.cardinalityLimit, DEFAULT_CARDINALITY_LIMIT) : this.state.cardinalityLimit;
+  }
+
   /** A label set not seen before: a new series, or the overflow series past the cap. */
   private miss(values: string[]): S {
-    if (this.all.length >= this.state.cardinalityLimit) return this.overflowSeries();
+    if (this.all.length >= this.limit()) return this.overflowSeries();
     const attributes: Record<string, string> = {};
     for (let i = 0; i < values.length; i++) attributes[this.labelNames[i] as string] = values[i] as string;
     const series = this.createSeries(Object.freeze(attributes));
@@ -160,8 +170,9 @@ export abstract class Metric<S extends Series, L extends string = string> {
   private overflowSeries(): S {
     if (this.overflow === undefined) {
       this.overflow = this.createSeries(Object.freeze({ [OVERFLOW_LABEL]: 'true' }));
-      warnOnce(
-        `metric "${this.name}" reached its cardinality limit of ${this.state.cardinalityLimit} series; ` +
+      warn(
+        'OBS_CARDINALITY_LIMIT',
+        `metric "${this.name}" reached its cardinality limit of ${this.limit()} series; ` +
           `further label sets are counted in the series {${OVERFLOW_LABEL}="true"}. Check its labels for unbounded values (ids, raw paths).`,
         `metrics-overflow:${this.name}`,
       );

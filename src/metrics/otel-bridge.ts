@@ -3,9 +3,9 @@
 // MetricProducer. Facade data enters OTel only here, when render() collects.
 
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { warnOnce } from '../log.ts';
+import { warn } from '../warnings.ts';
 import { serialize } from './exposition.ts';
 import type { MetricsRegistry } from './registry.ts';
 
@@ -17,15 +17,15 @@ export interface OTelBridge {
   shutdown(): Promise<void>;
 }
 
-export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: number): OTelBridge {
+export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: number, resource: Resource): OTelBridge {
   const exporter = new PrometheusExporter({
     preventServerStart: true,
     withoutScopeInfo: true, // no otel_scope_* labels on every series
     metricProducers: [registry.producer],
   });
   const provider = new MeterProvider({
-    // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES end up in target_info.
-    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
+    // The same service identity as spans (src/resource.ts), served as target_info.
+    resource,
     readers: [exporter],
     views: [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }],
   });
@@ -35,7 +35,7 @@ export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: nu
     provider,
     async render() {
       const { resourceMetrics, errors } = await exporter.collect();
-      if (errors.length > 0) warnOnce(`some metrics could not be collected at this scrape: ${String(errors[0])}`, 'metrics-collect-errors');
+      if (errors.length > 0) warn('OBS_METRICS_COLLECT', `some metrics could not be collected at this scrape: ${String(errors[0])}`, 'metrics-collect-errors');
       return serialize(resourceMetrics, otelSerializer);
     },
     shutdown: () => provider.shutdown(),

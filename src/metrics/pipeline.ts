@@ -6,23 +6,26 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { metrics } from '@opentelemetry/api';
-import { warnOnce } from '../log.ts';
+import type { Resource } from '@opentelemetry/resources';
+import type { IncomingHttp } from '../http/incoming.ts';
+import { warn } from '../warnings.ts';
 import { type HealthResultLike, recordHealthMetrics } from './health.ts';
 import { recordHttpServerMetrics } from './http-server.ts';
 import { createOTelBridge } from './otel-bridge.ts';
-import { metricsRegistry } from './registry.ts';
+import { metricsRegistry, type MetricsRegistry } from './registry.ts';
 import { sendText } from '../http/respond.ts';
 import { sendExposition } from './respond.ts';
 import { recordRuntimeMetrics } from './runtime.ts';
-import { MetricsError } from './validate.ts';
 
 export interface MetricsOptions {
   /** Series per metric before new label sets go to the overflow series (facade and OTel instruments). */
   cardinalityLimit: number;
   /** Latest health results; read at scrape, never runs a check. */
   healthResults: () => readonly HealthResultLike[];
-  /** Requests to servers for which this is true are left out of the HTTP request metrics. */
-  isOwnServer: (server: unknown) => boolean;
+  /** The running SDK's view of incoming HTTP: app requests only, the SDK's own left out. */
+  incoming: IncomingHttp;
+  /** The service identity, served as target_info. */
+  resource: Resource;
 }
 
 export interface MetricsPipeline {
@@ -32,25 +35,22 @@ export interface MetricsPipeline {
   shutdown(): Promise<void>;
 }
 
-let running = false;
-
+/** The running SDK owns the one pipeline: initObservability starts it once per running instance. */
 export function startMetrics(options: MetricsOptions): MetricsPipeline {
-  if (running) throw new MetricsError('metrics are already started; shut the running pipeline down first');
   const registry = metricsRegistry;
   registry.cardinalityLimit = options.cardinalityLimit;
-  running = true;
   registry.enable(); // counters and histograms count from here, the collectors' included
 
-  const bridge = createOTelBridge(registry, options.cardinalityLimit);
+  const bridge = createOTelBridge(registry, options.cardinalityLimit, options.resource);
   const ownsGlobal = metrics.setGlobalMeterProvider(bridge.provider);
   if (!ownsGlobal) {
-    warnOnce('another OpenTelemetry meter provider is already registered; metrics of OTel meters obtained through it are not served on /metrics');
+    warn('OBS_METER_PROVIDER_TAKEN', 'another OpenTelemetry meter provider is already registered; metrics of OTel meters obtained through it are not served on /metrics');
   }
 
   const stops = [
-    guard('HTTP request metrics', () => recordHttpServerMetrics(registry, options.isOwnServer)),
-    guard('runtime metrics', () => recordRuntimeMetrics(registry)),
-    guard('health metrics', () => recordHealthMetrics(registry, options.healthResults)),
+    guard(registry, 'HTTP request metrics', () => recordHttpServerMetrics(registry, options.incoming)),
+    guard(registry, 'runtime metrics', () => recordRuntimeMetrics(registry)),
+    guard(registry, 'health metrics', () => recordHealthMetrics(registry, options.healthResults)),
   ];
   let stopped = false;
 
@@ -71,18 +71,24 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
       for (const stop of stops) stop();
       registry.disable();
       if (ownsGlobal) metrics.disable();
-      running = false;
       await bridge.shutdown();
     },
   };
 }
 
-/** A collector that cannot start (e.g. its metric name was declared by the app with another shape) is skipped, not fatal. */
-function guard(what: string, start: () => () => void): () => void {
+/**
+ * Starts a built-in collector and marks what it declares as built-in (exempt from the
+ * user's cardinality cap). One that cannot start (e.g. its metric name was declared by the
+ * app with another shape) is skipped, not fatal.
+ */
+function guard(registry: MetricsRegistry, what: string, start: () => () => void): () => void {
+  const before = new Set(registry.names());
   try {
-    return start();
+    const stop = start();
+    for (const name of registry.names()) if (!before.has(name)) registry.get(name)!.builtIn = true;
+    return stop;
   } catch (err) {
-    warnOnce(`${what} are off: ${err instanceof Error ? err.message : String(err)}`);
+    warn('OBS_METRICS_COLLECTOR_OFF', `${what} are off: ${err instanceof Error ? err.message : String(err)}`);
     return () => {};
   }
 }

@@ -66,6 +66,11 @@ export class MetricsRegistry {
     return this.metrics.get(name);
   }
 
+  /** Names of every declared metric, in declaration order. */
+  names(): string[] {
+    return [...this.metrics.keys()];
+  }
+
   /** Forgets a metric (its name can be declared again with another shape). */
   removeMetric(name: string): void {
     const metric = this.metrics.get(name);

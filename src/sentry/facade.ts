@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
-import { warnOnce } from '../log.ts';
+import { warn } from '../warnings.ts';
 import { installFatalRejectionHandler } from './fatal.ts';
 
 type SentryNode = typeof import('@sentry/node');
@@ -61,7 +61,7 @@ type Transport = ReturnType<SentryNode['makeNodeTransport']>;
 /** Sentry loses events quietly when its ingest is down or refuses them: say so, once. */
 function reportingFailures(transport: Transport, otlpUrl: string): Transport {
   const host = new URL(otlpUrl).host;
-  const failed = (why: string) => warnOnce(`sending events to Sentry at ${host} failed (${why}); `
+  const failed = (why: string) => warn('OBS_SENTRY_DELIVERY', `sending events to Sentry at ${host} failed (${why}); `
     + 'events are dropped while it lasts, the app goes on', 'sentry-delivery');
   return {
     ...transport,
@@ -84,12 +84,12 @@ export const sentry = {
     try {
       Sentry = loadSdk();
     } catch (error) {
-      warnOnce(`Sentry is off: @sentry/node could not be loaded (${(error as Error).message})`);
+      warn('OBS_SENTRY_LOAD', `Sentry is off: @sentry/node could not be loaded (${(error as Error).message})`);
       return false;
     }
     const endpoint = Sentry.getOtlpTracesEndpoint(dsn);
     if (!endpoint) {
-      warnOnce('SENTRY_DSN is not a valid Sentry DSN (expected https://<key>@<host>/<project>); Sentry is off');
+      warn('OBS_SENTRY_DSN', 'SENTRY_DSN is not a valid Sentry DSN (expected https://<key>@<host>/<project>); Sentry is off');
       return false;
     }
     Sentry.init({
@@ -134,7 +134,7 @@ export const sentry = {
   captureMessage(message: string, level: SeverityLevel = 'info'): string | undefined {
     if (!sdk) return undefined;
     if (!LEVELS.includes(level)) {
-      warnOnce(`sentry.captureMessage: unknown level ${JSON.stringify(level)}; expected one of ${LEVELS.join(', ')}; using "info"`);
+      warn('OBS_SENTRY_LEVEL', `sentry.captureMessage: unknown level ${JSON.stringify(level)}; expected one of ${LEVELS.join(', ')}; using "info"`);
       level = 'info';
     }
     return sdk.captureMessage(String(message), level);

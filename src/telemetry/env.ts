@@ -3,7 +3,8 @@
 // becomes one warning naming the variable, the value and the fallback taken.
 
 export type Env = NodeJS.ProcessEnv;
-export type Warn = (message: string) => void;
+export type { Warn } from '../warnings.ts';
+import type { Warn } from '../warnings.ts';
 
 /** The trimmed value, or undefined when unset or blank (the spec treats blank as unset). */
 export function readString(env: Env, name: string): string | undefined {
@@ -24,7 +25,7 @@ export function readBoolean(env: Env, name: string, fallback: boolean, warn: War
   if (value === undefined) return fallback;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  warn(`${name}=${JSON.stringify(env[name])} is not true or false; using ${fallback}`);
+  warn('OBS_OTEL_ENV', `${name}=${JSON.stringify(env[name])} is not true or false; using ${fallback}`);
   return fallback;
 }
 
@@ -34,7 +35,7 @@ export function readPositiveNumber(env: Env, name: string, fallback: number, war
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (Number.isFinite(parsed) && parsed > 0) return parsed;
-  warn(`${name}=${JSON.stringify(value)} is not a positive number; using ${fallback}`);
+  warn('OBS_OTEL_ENV', `${name}=${JSON.stringify(value)} is not a positive number; using ${fallback}`);
   return fallback;
 }
 
@@ -62,7 +63,7 @@ export function readKeyValues(env: Env, name: string, warn: Warn, { secret = fal
     }
   }
   if (bad.length > 0) {
-    warn(secret
+    warn('OBS_OTEL_ENV', secret
       ? `${name}: ignoring ${bad.length} malformed ${bad.length === 1 ? 'entry' : 'entries'} (not shown: they may hold credentials)`
       : `${name}: ignoring malformed entries ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
   }

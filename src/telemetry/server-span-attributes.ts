@@ -1,6 +1,6 @@
 // The attributes of an incoming request's SERVER span, as @opentelemetry/instrumentation-http
 // 0.300 computes them (getIncomingRequestAttributes, stable semconv), ported so that
-// http-server-spans.ts emits the same spans. The one change is speed: that function parses
+// server-spans.ts emits the same spans. The one change is speed: that function parses
 // every request URL with new URL() (~1 us); an origin-form target that URL parsing would
 // leave unchanged is split at '?' instead, and anything else still goes through new URL().
 
@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 import { load } from './load.ts';
+import { normalizeMethod } from '../http/incoming.ts';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 /** The instrumentation's DEFAULT_QUERY_STRINGS_TO_REDACT. */
 const REDACTED_PARAMS = ['sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token'];
 /** A path WHATWG URL parsing keeps as is: no characters it would encode, no '//' start (a host), no '\'. */
@@ -42,12 +42,6 @@ export function requestAttributes(request: IncomingMessage): Attributes {
   if (server?.port != null) attributes['server.port'] = Number(server.port);
   if (method !== normalized) attributes['http.request.method_original'] = method;
   return attributes;
-}
-
-function normalizeMethod(method: string | undefined): string {
-  if (method == null) return 'GET';
-  const upper = method.toUpperCase();
-  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
 /** pathname and search (without '?') as new URL(target, `${scheme}://${host}`) gives them; undefined if it throws. */

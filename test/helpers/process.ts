@@ -19,7 +19,7 @@ export interface Child {
   stdout(): string;
   stderr(): string;
   /** Resolves with the first stdout line matching `pattern`, or rejects when the process exits or time runs out. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  waitFor(pattern: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(): void;
 }
@@ -39,15 +39,15 @@ export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Child {
     process: child,
     stdout: () => out,
     stderr: () => err,
-    async waitFor(pattern, timeoutMs = 15_000) {
+    async waitFor(pattern, timeoutMs = 15_000, stream = 'stdout') {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const match = out.match(pattern);
+        const match = (stream === 'stdout' ? out : err).match(pattern);
         if (match) return match;
         if (child.exitCode !== null || child.signalCode !== null) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      throw new Error(`no ${pattern} in the output of ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`);
+      throw new Error(`no ${pattern} in the ${stream} of ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`);
     },
     async exited(timeoutMs = 15_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

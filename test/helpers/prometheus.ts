@@ -1,6 +1,6 @@
 // Real Prometheus tooling for the metrics tests: `promtool check metrics` and a
 // Prometheus server on loopback scraping a target. Both come from the Debian package
-// `prometheus`; tests skip with a clear reason when the binaries are absent.
+// `prometheus` (`npm run setup:system` installs it). Missing, the tests fail: never a silent skip.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,10 +17,12 @@ function has(binary: string): boolean {
   }
 }
 
-/** A skip reason for node:test when a binary is missing, or false when all are present. */
-export function missing(...binaries: string[]): string | false {
+/** Throws, naming what to install, unless every binary is on the PATH. */
+export function requireBinaries(...binaries: string[]): void {
   const absent = binaries.filter((b) => !has(b));
-  return absent.length === 0 ? false : `${absent.join(' and ')} not installed (apt-get install prometheus)`;
+  if (absent.length > 0) {
+    throw new Error(`${absent.join(' and ')} not installed: run \`npm run setup:system\` (Debian package prometheus)`);
+  }
 }
 
 export interface PromtoolResult {

@@ -4,8 +4,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import express from 'express';
-import { healthRegistry, healthRouter } from '../src/index.ts';
+import { healthRegistry, healthRouter, initObservability, shutdownObservability } from '../src/index.ts';
 import { request } from './helpers/http.ts';
+import { REGISTER, startNode } from './helpers/process.ts';
 
 async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
@@ -55,5 +56,38 @@ describe('healthRouter on the app\'s own server', () => {
     server = createServer((req, res) => healthRouter(req, res));
     const url = await listen(server);
     assert.equal((await request(`${url}/elsewhere`)).status, 404);
+  });
+});
+
+// Readiness turned ready only when the built-in server had started: with the server off
+// (the setup docs recommend for one port) a pod never became ready.
+describe('readiness with the built-in server off, healthRouter on the app', () => {
+  it('initObservability({ startServer: false }): /health/ready is 200 once started', async () => {
+    healthRegistry.clear();
+    const started = await initObservability({ startServer: false });
+    const server = createServer((req, res) => healthRouter(req, res, () => res.writeHead(404).end()));
+    try {
+      assert.equal(started.server, undefined);
+      const url = await listen(server);
+      const ready = await request(`${url}/health/ready`);
+      assert.deepEqual([ready.status, ready.json()], [200, { status: 'ready', health: 'healthy' }]);
+    } finally {
+      server.close();
+      await shutdownObservability();
+    }
+  });
+
+  it('the preload with OBSERVABILITY_SERVER=false: the app\'s /health/ready is 200 at once', async () => {
+    const child = startNode(['--import', REGISTER, 'test/fixtures/frameworks-app.mjs'], {
+      FRAMEWORK: 'express', OBSERVABILITY_SERVER: 'false',
+    });
+    try {
+      const [, port] = await child.waitFor(/listening on port (\d+)/);
+      const ready = await request(`http://127.0.0.1:${port}/health/ready`);
+      assert.deepEqual([ready.status, ready.json()], [200, { status: 'ready', health: 'healthy' }]);
+      assert.doesNotMatch(child.stderr(), /serving \/health/, 'the built-in server is off');
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -14,10 +14,14 @@
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { withDeadline } from '../deadline.ts';
 
 const REQUEST_START = 'http.server.request.start';
 const RESPONSE_FINISH = 'http.server.response.finish';
+
+/** How long closeAppServers lets connections end by themselves before closing idle ones. */
+const IDLE_SETTLE_MS = 250;
 
 /** Set on a request that an SDK endpoint answered (built-in server or healthRouter). */
 const OWN = Symbol('wizamart.ownRequest');
@@ -77,6 +81,10 @@ export function isOwnRequest(request: IncomingMessage): boolean {
 export function createIncomingHttp(): IncomingHttp {
   let ownServer: Server | undefined;
   let draining = false;
+  const sayConnectionClose = (message: unknown): void => {
+    const { response, server } = message as StartMessage;
+    if (server !== ownServer) response.shouldKeepAlive = false;
+  };
   const appServers = new Set<Server>();
   const starts: Array<NonNullable<IncomingListener['start']>> = [];
   const ownStarts: Array<NonNullable<IncomingListener['startOwn']>> = [];
@@ -90,7 +98,6 @@ export function createIncomingHttp(): IncomingHttp {
       return;
     }
     appServers.add(server);
-    if (draining) response.shouldKeepAlive = false;
     for (const start of starts) start(request, response);
   };
   const onFinish = (message: unknown): void => {
@@ -113,17 +120,30 @@ export function createIncomingHttp(): IncomingHttp {
       if (listener.finish) finishes.push(listener.finish);
     },
     drain() {
+      if (draining) return;
       draining = true;
+      // Its own subscription, which stop() leaves in place: a drain is one-way for the
+      // process. An app that handles SIGTERM itself may serve on after the SDK has shut
+      // down, and a keep-alive response then would invite a request that its close() resets.
+      subscribe(REQUEST_START, sayConnectionClose);
     },
     async closeAppServers(ms) {
       const servers = listening();
       if (servers.length === 0) return;
+      // Stop accepting, but not through http.Server#close(): it also destroys every
+      // connection without a request in progress, including one accepted a moment ago
+      // whose client has already written its request (ECONNRESET for that client). Every
+      // response already says Connection: close, so busy connections end by themselves;
+      // what is still open after a short wait is a quiet keep-alive client, closed then.
       const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      })));
-      await withDeadline(closed.then(() => undefined), ms, () => {
+        NetServer.prototype.close.call(server, () => resolve());
+      }))).then(() => true);
+      const settleMs = Math.min(IDLE_SETTLE_MS, ms / 2);
+      if (await withDeadline(closed, settleMs, () => false)) return;
+      for (const server of servers) server.closeIdleConnections();
+      await withDeadline(closed, ms - settleMs, () => {
         for (const server of servers) server.closeAllConnections();
+        return true;
       });
     },
     stop() {

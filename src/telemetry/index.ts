@@ -18,6 +18,7 @@ import type { IncomingListener } from '../http/incoming.ts';
 import { withDeadline } from '../deadline.ts';
 import { readBoolean, readString, type Env, type Warn } from './env.ts';
 import { createSpanProcessors, planExport } from './export.ts';
+import { EXIT_FLUSH_MS, flushAtExit } from './flush-at-exit.ts';
 import { startInstrumentations } from './instrumentations.ts';
 import { load } from './load.ts';
 import { startTracing } from './provider.ts';
@@ -74,20 +75,26 @@ function start(options: TelemetryOptions): Telemetry {
   const tracing = processors.length > 0;
   if (!tracing && !options.instrumentWithoutExport) return INACTIVE;
 
-  // The resource (detectors included) is computed only when spans will carry it.
-  const { provider, contextEntry } = startTracing(processors, tracing ? options.resource() : undefined, env, warn);
-  const instrumentations = startInstrumentations(env, warn, contextEntry);
-
   const deadline = plan.batch.exportTimeoutMillis + SHUTDOWN_SLACK_MS;
   // A failed export rejects flush and shutdown too; the exporter has already warned about it.
   const quiet = (work: Promise<void>): Promise<void> => work.catch(() => {});
   let stopped: Promise<void> | undefined;
+  const flush = async (ms: number): Promise<boolean> => (provider && !stopped ? await bounded(quiet(provider.forceFlush()), ms, 'trace flush', warn) === 'done' : true);
+  const forceFlush = async (): Promise<void> => { await flush(deadline); };
+  const atExit = tracing ? flushAtExit(() => flush(EXIT_FLUSH_MS), EXIT_FLUSH_MS) : undefined;
+  if (atExit) processors.push(atExit.counter);
+
+  // The resource (detectors included) is computed only when spans will carry it.
+  const { provider, contextEntry } = startTracing(processors, tracing ? options.resource() : undefined, env, warn);
+  const instrumentations = startInstrumentations(env, warn, contextEntry);
+
   return {
     tracing,
     serverSpans: instrumentations.serverSpans,
-    forceFlush: () => (provider && !stopped ? bounded(quiet(provider.forceFlush()), deadline, 'trace flush', warn) : Promise.resolve()),
+    forceFlush,
     shutdown: () => {
       stopped ??= (async () => {
+        atExit?.stop();
         instrumentations.stop();
         if (provider) await bounded(quiet(provider.shutdown()), deadline, 'trace shutdown', warn);
       })();
@@ -97,14 +104,14 @@ function start(options: TelemetryOptions): Telemetry {
 }
 
 /** A flush or shutdown: bounded, and reported (timed out, or failed) as one warning instead of a rejection. */
-async function bounded(work: Promise<unknown>, ms: number, what: string, warn: Warn): Promise<void> {
+async function bounded(work: Promise<unknown>, ms: number, what: string, warn: Warn): Promise<'done' | 'failed' | 'timeout'> {
   const settled = work.then(() => 'done' as const, (error: unknown) => {
     warn('OBS_TRACE_FLUSH', `${what} failed: ${describe(error)}`);
     return 'failed' as const;
   });
-  if (await withDeadline(settled, ms, () => 'timeout' as const) === 'timeout') {
-    warn('OBS_TRACE_FLUSH', `${what} did not finish within ${ms} ms; giving up`);
-  }
+  const outcome = await withDeadline(settled, ms, () => 'timeout' as const);
+  if (outcome === 'timeout') warn('OBS_TRACE_FLUSH', `${what} did not finish within ${ms} ms; giving up`);
+  return outcome;
 }
 
 function describe(error: unknown): string {

@@ -20,9 +20,9 @@ const write = args.includes('--write');
 
 // The preload as users run it: the built JavaScript (`npm run build`), not the .ts sources,
 // whose type stripping at load would be counted as our cost.
-const built = fileURLToPath(new URL('../src/telemetry.js', import.meta.url));
+const built = fileURLToPath(new URL('../src/telemetry/index.js', import.meta.url));
 if (!existsSync(built) || statSync(built).mtimeMs < statSync(built.replace(/\.js$/, '.ts')).mtimeMs) {
-  process.stderr.write('src/telemetry.js is missing or older than src/telemetry.ts: run `npm run build` first\n');
+  process.stderr.write('src/telemetry/index.js is missing or older than its .ts: run `npm run build` first\n');
   process.exit(1);
 }
 const scratch = mkdtempSync(join(tmpdir(), 'startup-bench-'));

@@ -6,7 +6,7 @@ import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/s
 import { readKeyValues, readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
 import { load } from './load.ts';
 
-// Span processors: Turns an ExportPlan into span processors, loading only the exporter packages the plan
+// Span processors — turns an ExportPlan into span processors, loading only the exporter packages the plan
 // names (the gRPC and protobuf exporters are heavy and most apps need neither), and those
 // only when the first batch is exported.
 
@@ -77,7 +77,7 @@ function createOtlpExporter(target: OtlpTarget, warn: Warn): SpanExporter | unde
   }
 }
 
-// Export plan: Decides where spans go, from the environment alone (no packages loaded here, so the
+// Export plan — decides where spans go, from the environment alone (no packages loaded here, so the
 // decision is cheap and testable). Spans are exported only when someone consumes them:
 // an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, or Sentry's OTLP endpoint. NodeSDK's
 // own default (OTLP to localhost:4318 when nothing is set) is deliberately not copied:
@@ -197,7 +197,7 @@ function readUrl(env: Env, warn: Warn): string | undefined | null {
   return `${value.endsWith('/') ? value : `${value}/`}v1/traces`;
 }
 
-// Lazy exporter: A SpanExporter that loads and constructs the real one on first use. The OTLP exporter
+// Lazy exporter — a SpanExporter that loads and constructs the real one on first use. The OTLP exporter
 // and its transformer are ~20 ms of module loading; the first export happens seconds after
 // start (batch delay) or at shutdown, so that cost moves off the startup path, and a
 // process that records no span never pays it.
@@ -247,7 +247,7 @@ export class LazySpanExporter implements SpanExporter {
   }
 }
 
-// Isolated exporter: An OTLP/HTTP JSON span exporter configured only by what it is given. The stock
+// Isolated exporter — an OTLP/HTTP JSON span exporter configured only by what it is given. The stock
 // OTLPTraceExporter merges OTEL_EXPORTER_OTLP_* from the environment (headers,
 // certificates, compression) into every instance; for a second destination such as
 // Sentry that would leak the collector's credentials. This assembles the same parts

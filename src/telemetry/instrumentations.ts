@@ -46,7 +46,7 @@ export function startInstrumentations(env: Env, warn: Warn, contextEntry: Contex
   return { serverSpans: spans, stop: activateOnFirstLoad(lazy, (entry) => void instantiate(entry, context, warn)) };
 }
 
-// Selection: Which catalog entries run, by the rules of the stock auto-instrumentations: if
+// Selection — which catalog entries run, by the rules of the stock auto-instrumentations: if
 // OTEL_NODE_ENABLED_INSTRUMENTATIONS is set only those (default-off ones included), else
 // every default-on one; then OTEL_NODE_DISABLED_INSTRUMENTATIONS removes names. Unknown
 // names in either list give one warning naming them; they are ignored.
@@ -74,7 +74,7 @@ export function selectInstrumentations(env: Env, warn: Warn, catalog: readonly C
   return catalog.filter((e) => (enabled ? enabled.has(e.name) : e.defaultOn) && !disabled?.has(e.name));
 }
 
-// Instantiation: Constructs and enables one instrumentation from its own package (never through the
+// Instantiation — constructs and enables one instrumentation from its own package (never through the
 // auto-instrumentations-node index, which loads all of them: ~105 ms here).
 
 type InstrumentationClass = new (config: Record<string, unknown>) => Instrumentation;
@@ -117,7 +117,7 @@ export function instantiate(entry: CatalogEntry, context: InstrumentationContext
   }
 }
 
-// Configuration: Per-instrumentation settings that differ from the package defaults, and why.
+// Configuration — per-instrumentation settings that differ from the package defaults, and why.
 
 export interface InstrumentationContext {
   /** SERVER spans come from server-spans.ts (diagnostics channel), not from patching. */

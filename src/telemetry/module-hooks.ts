@@ -9,7 +9,7 @@ import type { CatalogEntry } from './catalog.ts';
 import type { Warn } from './env.ts';
 import { load } from './load.ts';
 
-// Lazy activation: Loads an instrumentation only when the app loads its library. A synchronous module
+// Lazy activation — loads an instrumentation only when the app loads its library. A synchronous module
 // resolve hook (module.registerHooks, Node >= 22.15, runs on the app's thread for both
 // require() and import) sees the specifier 'express' before express is loaded; at that
 // moment the express instrumentation is constructed and enabled, which registers its
@@ -96,7 +96,7 @@ export function registerEsmLoader(include: string[], warn: Warn): 'sync' | 'asyn
   }
 }
 
-// Require hook anchor: Lazily started instrumentations patch CommonJS modules through one shared
+// Require hook anchor — lazily started instrumentations patch CommonJS modules through one shared
 // require-in-the-middle hook (RequireInTheMiddleSingleton), created by the first
 // instrumentation ever constructed. It wraps Module.prototype.require, so it must exist
 // *before* the app's require('express') begins: an instrumentation constructed during that
@@ -113,7 +113,7 @@ export function installRequireHook(): void {
   new RequireHookAnchor('@wizamart/observability/require-hook-anchor', '1.0.0', { enabled: false });
 }
 
-// Package names: The package a module specifier refers to: 'pg/lib/client' -> 'pg', '@redis/client/dist/x'
+// Package names — the package a module specifier refers to: 'pg/lib/client' -> 'pg', '@redis/client/dist/x'
 // -> '@redis/client', 'node:fs/promises' -> 'fs'. Relative, absolute and URL specifiers
 // name no package (undefined). Runs on every module resolution, so it is plain string work.
 

@@ -70,7 +70,7 @@ function readRatio(env: Env, warn: Warn): number {
   return 1;
 }
 
-// Propagator: Context propagation: W3C trace context and baggage unless OTEL_PROPAGATORS says otherwise
+// Propagator — W3C trace context and baggage unless OTEL_PROPAGATORS says otherwise
 // ('none' turns it off). b3/jaeger/xray need packages this SDK does not ship: warned, skipped.
 
 export function createPropagator(env: Env, warn: Warn): TextMapPropagator | undefined {

@@ -40,7 +40,7 @@ export function startTracing(processors: SpanProcessor[], resource: Resource | u
   return { provider, contextEntry };
 }
 
-// Sampler: OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, as the spec names them. Default (unset):
+// Sampler — OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, as the spec names them. Default (unset):
 // parentbased_always_on, which is also TracerProvider's own default.
 
 const NAMES = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];

@@ -103,6 +103,18 @@ test('SIGTERM with spans pending and the collector down exits within the export 
   assert.match(warnings[0]!, new RegExp(`exporting spans to http://127.0.0.1:${port}/v1/traces failed`));
 });
 
+test('an export timeout below the exporter\'s own still ends in one warning that says so', async () => {
+  const result = await run(['-e', SCRIPT], {
+    WAIT: '1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+    OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+    OTEL_BSP_EXPORT_TIMEOUT: '300',
+  }, { sigtermAfter: /ready/ });
+  assert.equal(result.code, 0, result.stderr);
+  const warnings = result.stderr.split('\n').filter((line) => line.startsWith('[telemetry]'));
+  assert.deepEqual(warnings, ['[telemetry] OBS_TRACE_FLUSH: span export did not answer within OTEL_BSP_EXPORT_TIMEOUT=300 ms; those spans are dropped'], result.stderr);
+});
+
 const LOADED = `console.log(JSON.stringify({
   http: Object.keys(require.cache).some((k) => k.includes('instrumentation-http')),
   express: Object.keys(require.cache).some((k) => k.includes('instrumentation-express')),

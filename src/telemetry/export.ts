@@ -107,6 +107,8 @@ export interface ExportPlan {
 
 /** The OTLP spec default; every export attempt, retries included, ends by then. */
 export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+/** How much longer the batch processor waits than the exporter it calls. */
+const EXPORTER_ANSWERS_FIRST_MS = 500;
 const PROTOCOLS: readonly string[] = ['http/json', 'http/protobuf', 'grpc'];
 
 export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<string, string> } | undefined, warn: Warn): ExportPlan {
@@ -141,8 +143,11 @@ export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<
     targets,
     batch: {
       scheduledDelayMillis: readPositiveNumber(env, 'OTEL_BSP_SCHEDULE_DELAY', 5_000, warn),
-      // Bounded by the exporter's own timeout: a flush never waits on an export that gave up.
-      exportTimeoutMillis: readPositiveNumber(env, 'OTEL_BSP_EXPORT_TIMEOUT', timeoutMillis, warn),
+      // The exporter's own timeout ends every attempt and says why (one warning naming the
+      // receiver); the processor's timer is only the backstop, so it waits a little longer.
+      // Equal timers raced: the processor gave up first, shutdown resolved, and the process
+      // exited before the exporter could say the spans were dropped.
+      exportTimeoutMillis: readPositiveNumber(env, 'OTEL_BSP_EXPORT_TIMEOUT', timeoutMillis + EXPORTER_ANSWERS_FIRST_MS, warn),
       maxQueueSize: readPositiveNumber(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, warn),
       maxExportBatchSize: readPositiveNumber(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, warn),
     },

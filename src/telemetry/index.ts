@@ -77,7 +77,13 @@ function start(options: TelemetryOptions): Telemetry {
 
   const deadline = plan.batch.exportTimeoutMillis + SHUTDOWN_SLACK_MS;
   // A failed export rejects flush and shutdown too; the exporter has already warned about it.
-  const quiet = (work: Promise<void>): Promise<void> => work.catch(() => {});
+  // Only the processor's own backstop (OTEL_BSP_EXPORT_TIMEOUT set below the exporter's
+  // timeout) rejects before the exporter has spoken: that one is said here.
+  const quiet = (work: Promise<void>): Promise<void> => work.catch((error: unknown) => {
+    if (error instanceof Error && error.message === 'Timeout') {
+      warn('OBS_TRACE_FLUSH', `span export did not answer within OTEL_BSP_EXPORT_TIMEOUT=${plan.batch.exportTimeoutMillis} ms; those spans are dropped`);
+    }
+  });
   let stopped: Promise<void> | undefined;
   const flush = async (ms: number): Promise<boolean> => (provider && !stopped ? await bounded(quiet(provider.forceFlush()), ms, 'trace flush', warn) === 'done' : true);
   const forceFlush = async (): Promise<void> => { await flush(deadline); };

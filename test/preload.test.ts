@@ -74,6 +74,29 @@ describe('the preload', () => {
     }
   });
 
+  it('signal-exit loaded: SIGTERM still ends the process by the signal, after the drain, and its exit callbacks run (as in plain node)', async () => {
+    // signal-exit re-raises only when its listener is the sole one; before, each side
+    // waited for the other and the process served on until SIGKILL.
+    const app = `
+      import { onExit } from 'signal-exit';
+      import { createServer } from 'node:http';
+      onExit((code, signal) => { console.log('cleanup ' + signal); });
+      createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1', () => console.log('ready'));
+    `;
+    for (const preload of [[], ['--import', REGISTER]]) {
+      const child = startNode([...preload, '--input-type=module', '-e', app], { OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1' });
+      try {
+        await child.waitFor(/ready/);
+        child.process.kill('SIGTERM');
+        const { code, signal } = await child.exited(10_000);
+        assert.deepEqual({ code, signal, preload: preload.length > 0 }, { code: null, signal: 'SIGTERM', preload: preload.length > 0 }, child.stderr());
+        assert.match(child.stdout(), /cleanup SIGTERM/);
+      } finally {
+        child.kill();
+      }
+    }
+  });
+
   it('does not hold open a script that ends on its own', async () => {
     const child = startNode(['--import', REGISTER, '-e', 'console.log("done")'], { OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1' });
     const { code } = await child.exited(10_000);

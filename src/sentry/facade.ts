@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
 import { warn } from '../warnings.ts';
-import { installFatalRejectionHandler } from './fatal.ts';
+import { observeUnhandledRejections } from './rejections.ts';
 
 type SentryNode = typeof import('@sentry/node');
 export type SeverityLevel = 'fatal' | 'error' | 'warning' | 'log' | 'info' | 'debug';
@@ -28,7 +28,7 @@ export interface SentryOtlpEndpoint {
 // request-data processing: measured here, it alone cuts hello-world throughput to 0.3x.
 // OpenTelemetry already isolates context per request, and every event carries the
 // request span's trace id, whose span (method, route, status) reaches Sentry over OTLP.
-// OnUnhandledRejection is re-added below in capture-only mode.
+// OnUnhandledRejection is replaced by an observer that is not a listener (rejections.ts).
 const REPLACED_INTEGRATIONS = new Set(['Http', 'OnUnhandledRejection']);
 
 const LEVELS: readonly SeverityLevel[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
@@ -101,8 +101,6 @@ export const sentry = {
       enableOpenTelemetrySetup: false,
       integrations: (defaults) => [
         ...defaults.filter((integration) => !REPLACED_INTEGRATIONS.has(integration.name)),
-        // Capture only: whether the process dies stays Node's decision (see fatal.ts).
-        Sentry.onUnhandledRejectionIntegration({ mode: 'none' }),
         // Errors and messages carry the active OTel span's trace and span ids.
         Sentry.openTelemetryIntegration(),
       ],
@@ -111,7 +109,12 @@ export const sentry = {
     });
     sdk = Sentry;
     otlp = endpoint;
-    installFatalRejectionHandler(() => sentry.flush(2_000));
+    // What Sentry's integration sends, without its listener: Node decides what happens next.
+    observeUnhandledRejections((reason, promise) => Sentry.captureException(reason, {
+      originalException: promise,
+      captureContext: { extra: { unhandledPromiseRejection: true } },
+      mechanism: { handled: false, type: 'auto.node.onunhandledrejection' },
+    }));
     return true;
   },
 

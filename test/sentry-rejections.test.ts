@@ -1,0 +1,69 @@
+// Unhandled rejections with a DSN end exactly as they do in plain node, in every
+// --unhandled-rejections mode, whatever handlers the app has; and each is captured once.
+// Real processes: plain node against the preload with a DSN, side by side.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { unhandledRejectionsMode } from '../src/sentry/rejections.ts';
+import { REGISTER, startNode } from './helpers/process.ts';
+import { startSentryReceiver, type SentryReceiver } from './helpers/sentry-receiver.ts';
+
+const MODES = ['default', 'throw', 'strict', 'warn', 'warn-with-error-code', 'none'] as const;
+const HANDLERS = ['none', 'uncaughtException', 'unhandledRejection'] as const;
+
+/** Rejects once, with the app's handlers (if any) printing what Node gives them. */
+const APP = `
+  const handler = process.env.APP_HANDLER;
+  if (handler === 'uncaughtException') process.on('uncaughtException', (error, origin) => console.log('uncaughtException ' + origin + ' ' + error.message));
+  if (handler === 'unhandledRejection') process.on('unhandledRejection', (reason) => console.log('unhandledRejection ' + reason.message));
+  Promise.reject(new Error(process.env.MESSAGE));
+  setTimeout(() => console.log('still running'), 300);
+`;
+
+interface Outcome { code: number | null; stdout: string; printed: boolean }
+
+async function outcome(withSdk: string | undefined, mode: (typeof MODES)[number], handler: (typeof HANDLERS)[number], message: string): Promise<Outcome> {
+  const args = [
+    ...(mode === 'default' ? [] : [`--unhandled-rejections=${mode}`]),
+    ...(withSdk ? ['--import', REGISTER] : []),
+    '-e', APP,
+  ];
+  const child = startNode(args, {
+    APP_HANDLER: handler, MESSAGE: message, OBSERVABILITY_SERVER: 'false', ...(withSdk ? { SENTRY_DSN: withSdk } : {}),
+  });
+  const { code } = await child.exited(15_000);
+  return { code, stdout: child.stdout(), printed: child.stderr().includes(message) };
+}
+
+describe('unhandled rejections with a DSN: Node\'s semantics in every mode', () => {
+  let receiver: SentryReceiver;
+  before(async () => { receiver = await startSentryReceiver(); });
+  after(() => receiver.close());
+
+  for (const mode of MODES) {
+    it(`--unhandled-rejections=${mode}: exit code, the app's handlers and stderr as in plain node; one event each`, async () => {
+      // Each case in parallel within a mode: 3 plain-node and 3 preloaded processes.
+      await Promise.all(HANDLERS.map(async (handler) => {
+        const message = `rejected ${mode} ${handler}`;
+        const [plain, preloaded] = await Promise.all([outcome(undefined, mode, handler, message), outcome(receiver.dsn, mode, handler, message)]);
+        assert.deepEqual(preloaded, plain, `handler ${handler}`);
+        const deadline = Date.now() + 5_000;
+        const captured = () => receiver.events.filter((event) => event.exception?.values?.[0]?.value === message);
+        while (captured().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        // Let a duplicate (the uncaught-exception path seeing the same error) arrive if there is one.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(captured().length, 1, `handler ${handler}: events ${JSON.stringify(captured().map((e) => e.exception?.values?.[0]?.mechanism))}`);
+        assert.equal(captured()[0]!.exception?.values?.[0]?.mechanism?.handled, false);
+      }));
+    });
+  }
+});
+
+it('the mode is read from the command line (both spellings), else NODE_OPTIONS, else throw', () => {
+  assert.equal(unhandledRejectionsMode([], ''), 'throw');
+  assert.equal(unhandledRejectionsMode(['--unhandled-rejections=strict'], ''), 'strict');
+  assert.equal(unhandledRejectionsMode(['--unhandled-rejections', 'warn'], ''), 'warn');
+  assert.equal(unhandledRejectionsMode([], '--import x --unhandled-rejections=none'), 'none');
+  assert.equal(unhandledRejectionsMode(['--unhandled-rejections=strict'], '--unhandled-rejections=none'), 'strict');
+  assert.equal(unhandledRejectionsMode(['--unhandled-rejections=warn', '--unhandled-rejections=strict'], ''), 'strict');
+});

@@ -37,13 +37,17 @@ const TRANSPORT_BUFFER_SIZE = 100;
 // @sentry/node's requests have no timeout of their own (its Agent's `timeout` only emits an
 // event): an ingest that accepts and never answers would hold a socket, and the process,
 // open forever. Sentry answers in milliseconds; a request still open after this is dead.
+// A deadline, not an idle timer: an ingest trickling a byte a second kept an idle timer
+// from ever firing, and a shut-down process alive for 30 s and more.
 const SEND_TIMEOUT_MS = 5_000;
 
-/** http/https for Sentry's transport, with every request bounded by SEND_TIMEOUT_MS. */
+/** http/https for Sentry's transport, with every request ended by SEND_TIMEOUT_MS. */
 const boundedHttpModule = {
   request(options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void): http.ClientRequest {
     const request = (options.protocol === 'https:' ? https : http).request(options, callback);
-    request.setTimeout(SEND_TIMEOUT_MS, () => request.destroy(new Error(`no answer within ${SEND_TIMEOUT_MS} ms`)));
+    const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
+    deadline.unref();
+    request.once('close', () => clearTimeout(deadline));
     return request;
   },
 };

@@ -4,6 +4,7 @@
 
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readKeyValues, readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
+import { boundRequestsTo } from './export-deadline.ts';
 import { load } from './load.ts';
 
 // Span processors — turns an ExportPlan into span processors, loading only the exporter packages the plan
@@ -31,12 +32,30 @@ export function createSpanProcessors(plan: ExportPlan, warn: Warn): SpanProcesso
       warn('OBS_PACKAGE_MISSING', `OTLP protocol ${target.protocol} needs ${PACKAGES[target.protocol]}, which is not installed; spans are not exported there`);
       continue;
     }
-    const exporter = new LazySpanExporter(() => createOtlpExporter(target, warn), (error) => warn('OBS_SPAN_EXPORT_FAILED', `exporting spans to ${target.url ?? `the default ${target.protocol} endpoint`} failed` +
+    const exporter = new LazySpanExporter(() => withRequestDeadline(createOtlpExporter(target, warn), target), (error) => warn('OBS_SPAN_EXPORT_FAILED', `exporting spans to ${target.url ?? `the default ${target.protocol} endpoint`} failed` +
       `${error ? ` (${error.message})` : ''}; those spans are dropped, later batches are still tried`));
     // 3.x takes one options object; the 2.x positional form constructs but fails at export.
     processors.push(new BatchSpanProcessor({ exporter, ...plan.batch }));
   }
   return processors;
+}
+
+/** The OTLP/HTTP exporters' own default when no endpoint is set. */
+const DEFAULT_HTTP_TRACES_URL = 'http://localhost:4318/v1/traces';
+
+/**
+ * Each HTTP export request ends by the export timeout, however slowly the receiver
+ * answers (see export-deadline.ts). gRPC has deadlines of its own.
+ */
+function withRequestDeadline(exporter: SpanExporter | undefined, target: OtlpTarget): SpanExporter | undefined {
+  if (!exporter || target.protocol === 'grpc') return exporter;
+  const release = boundRequestsTo(target.url ?? DEFAULT_HTTP_TRACES_URL, target.timeoutMillis);
+  return {
+    export: (spans, resultCallback) => exporter.export(spans, resultCallback),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+    // Released only after the exporter has waited for its requests: the last ones stay bounded.
+    shutdown: () => exporter.shutdown().finally(release),
+  };
 }
 
 /** Resolving finds the package without loading it (the point of exporting lazily). */

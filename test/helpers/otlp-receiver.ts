@@ -21,6 +21,8 @@ export interface OtlpReceiver {
   endpoint: string;
   spans: ReceivedSpan[];
   requests: number;
+  /** Requests answered 200 and then trickled (see `trickleFirst`); their spans are not kept. */
+  trickled: number;
   waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
 }
@@ -32,11 +34,24 @@ interface TraceRequest {
   resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ scope?: { name?: string }; spans?: OtlpSpan[] }> }>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/**
+ * `trickleFirst`: the first N export requests get a 200 and then one body byte every 200 ms,
+ * never the end — a receiver that defeats idle timeouts.
+ */
+export async function startOtlpReceiver({ trickleFirst = 0 } = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const waiters = new Set<() => void>();
   let requests = 0;
+  let trickled = 0;
   const server: Server = createServer((req, res) => {
+    if (trickled < trickleFirst) {
+      trickled++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 200);
+      res.on('close', () => clearInterval(drip));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -62,6 +77,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     spans,
     get requests() {
       return requests;
+    },
+    get trickled() {
+      return trickled;
     },
     waitFor(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

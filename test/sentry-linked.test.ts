@@ -60,6 +60,11 @@ describe('Sentry linked to OpenTelemetry', () => {
       assert.equal(server.resource['service.version'], 'shop@2.0.0');
       assert.ok(!spans.some((span) => /\/health|\/metrics/.test(String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? ''))),
         'no span for the SDK\'s own endpoints');
+      // Nor for its own uploads: a traced Sentry envelope POST put sentry_key=… into url.full.
+      const sentryUploads = spans.filter((span) => span.kind === 3 && /sentry|envelope/.test(String(span.attributes['url.full'] ?? span.attributes['url.path'] ?? '')));
+      assert.deepEqual(sentryUploads.map((span) => span.attributes['url.full']), [], 'no client span for Sentry\'s uploads');
+      assert.ok(!JSON.stringify(spans).includes('public0key'), 'no span attribute carries the Sentry key');
+      assert.ok(!JSON.stringify(sentry.otlpBodies).includes('public0key'), 'nor do the spans sent to Sentry');
 
       // The same spans reached Sentry's OTLP endpoint, with Sentry's auth and not the collector's credentials.
       const sentryTraceIds = JSON.stringify(sentry.otlpBodies);

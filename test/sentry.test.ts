@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { isValidDsn } from '../src/sentry/dsn.ts';
 import { startNode } from './helpers/process.ts';
 import { startSentryReceiver, type SentryReceiver } from './helpers/sentry-receiver.ts';
 
@@ -59,15 +60,28 @@ describe('sentry facade', () => {
     assert.equal(message?.level, 'warning');
   });
 
-  it('an invalid DSN warns once, names the cause, and leaves Sentry off', async () => {
-    const child = script(`
-      await initObservability();
-      console.log(String(sentry.captureException(new Error('x'))));
-    `, { SENTRY_DSN: 'not-a-dsn' });
-    const { code } = await child.exited();
-    assert.equal(code, 0);
-    assert.equal(child.stdout(), 'undefined\n');
-    assert.match(child.stderr(), /SENTRY_DSN is not a valid Sentry DSN \(expected https:\/\/<key>@<host>\/<project>\); Sentry is off/);
+  for (const dsn of ['not-a-dsn', 'https://secretkey0123@sentry.example', 'https://secretkey0123@sentry.example/project', 'ftp://secretkey0123@sentry.example/1']) {
+    it(`an invalid DSN (${dsn.replace('secretkey0123', '<key>')}) is one warning, ours, that never echoes the key; Sentry stays off`, async () => {
+      const child = script(`
+        await initObservability();
+        console.log(String(sentry.captureException(new Error('x'))));
+      `, { SENTRY_DSN: dsn });
+      const { code } = await child.exited();
+      assert.equal(code, 0);
+      assert.equal(child.stdout(), 'undefined\n');
+      // Before, Sentry's own parser printed `Invalid Sentry Dsn: <the DSN>` first, key and all.
+      assert.equal(child.stderr(), '[@wizamart/observability] OBS_SENTRY_DSN: SENTRY_DSN is not a valid Sentry DSN (expected https://<key>@<host>/<project>); Sentry is off\n');
+    });
+  }
+
+  it('DSN forms Sentry can use are accepted (secret, port, path prefix), and only those', () => {
+    for (const dsn of ['https://abc@o1.ingest.sentry.io/42', 'http://abc:def@127.0.0.1:9000/1', 'https://abc@sentry.example/prefix/path/7']) {
+      assert.ok(isValidDsn(dsn), dsn);
+    }
+    // A trailing slash leaves Sentry an empty project id (its endpoint becomes /api//…); a dash is not in its key pattern.
+    for (const dsn of ['https://abc@sentry.example/7/', 'https://abc-def@sentry.example/7', 'https://sentry.example/7', '']) {
+      assert.ok(!isValidDsn(dsn), dsn);
+    }
   });
 
   it('an unhandled rejection is captured, flushed, and still ends the process with exit 1 as Node would', async () => {

@@ -6,7 +6,9 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
+import { load } from '../telemetry/load.ts';
 import { warn } from '../warnings.ts';
+import { isValidDsn } from './dsn.ts';
 import { observeUnhandledRejections } from './rejections.ts';
 
 type SentryNode = typeof import('@sentry/node');
@@ -41,16 +43,30 @@ const TRANSPORT_BUFFER_SIZE = 100;
 // from ever firing, and a shut-down process alive for 30 s and more.
 const SEND_TIMEOUT_MS = 5_000;
 
-/** http/https for Sentry's transport, with every request ended by SEND_TIMEOUT_MS. */
+/**
+ * http/https for Sentry's transport: every request ended by SEND_TIMEOUT_MS, and never
+ * traced. Traced, each upload was a client span under the request that captured the error,
+ * exported to the collector and to Sentry with `sentry_key=…` in its url.full.
+ */
 const boundedHttpModule = {
   request(options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void): http.ClientRequest {
-    const request = (options.protocol === 'https:' ? https : http).request(options, callback);
+    const request = untraced(() => (options.protocol === 'https:' ? https : http).request(options, callback));
     const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
     deadline.unref();
     request.once('close', () => clearTimeout(deadline));
     return request;
   },
 };
+
+type Api = typeof import('@opentelemetry/api');
+type Core = typeof import('@opentelemetry/core');
+
+/** Runs `work` with OpenTelemetry tracing suppressed, as the span exporters run theirs. */
+function untraced<T>(work: () => T): T {
+  const { context } = load('@opentelemetry/api') as Api;
+  const { suppressTracing } = load('@opentelemetry/core') as Core;
+  return context.with(suppressTracing(context.active()), work);
+}
 
 let sdk: SentryNode | undefined;
 let otlp: SentryOtlpEndpoint | undefined;
@@ -84,6 +100,10 @@ export const sentry = {
   init({ dsn, environment, release }: SentryInitOptions = {}): boolean {
     if (sdk) return true;
     if (!dsn) return false;
+    if (!isValidDsn(dsn)) {
+      warn('OBS_SENTRY_DSN', 'SENTRY_DSN is not a valid Sentry DSN (expected https://<key>@<host>/<project>); Sentry is off');
+      return false;
+    }
     let Sentry: SentryNode;
     try {
       Sentry = loadSdk();

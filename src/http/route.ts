@@ -6,6 +6,7 @@
 // treats "" as an absent label, as semconv asks).
 
 import type { IncomingMessage } from 'node:http';
+import { type ExpressRequest, expressRoute } from './express-route.ts';
 
 const ROUTE = Symbol('wizamart.route');
 
@@ -14,7 +15,7 @@ export interface RouteSource {
   route?: string;
 }
 
-type Routed = IncomingMessage & { [ROUTE]?: string | RouteSource; route?: { path?: unknown }; baseUrl?: unknown };
+type Routed = IncomingMessage & ExpressRequest & { [ROUTE]?: string | RouteSource };
 
 /** Remembers where this request's route will be found (the server span's RPCMetadata). */
 export function setRouteSource(request: IncomingMessage, source: RouteSource): void {
@@ -31,8 +32,7 @@ export function routeOf(request: IncomingMessage): string {
   const known = r[ROUTE];
   if (typeof known === 'string') return known;
   if (known?.route !== undefined) return known.route;
-  const path = r.route?.path;
-  if (path === undefined) return '';
-  // Express (4 and 5): the mounted router's baseUrl + the matched layer's path.
-  return `${typeof r.baseUrl === 'string' ? r.baseUrl : ''}${typeof path === 'string' ? path : String(path)}`;
+  // Express: from the templates of the routers the request went through (never req.baseUrl,
+  // which is the matched, raw, path).
+  return r.route === undefined ? '' : expressRoute(r);
 }

@@ -26,6 +26,10 @@ describe('facade misuse', () => {
       ['bad metric name', () => metricsRegistry.counter('bad-name', 'x'), /Invalid metric name "bad-name": Prometheus names match/],
       ['metric name starting with a digit', () => metricsRegistry.gauge('1st', 'x'), /Invalid metric name "1st"/],
       ['empty metric name', () => metricsRegistry.counter('', 'x'), /Invalid metric name ""/],
+      // /metrics writes target_info itself: a second family of that name fails the whole scrape (issue 16, defect 8).
+      ['target_info as a counter', () => metricsRegistry.counter('target_info', 'x'), /Metric name "target_info" is reserved: \/metrics already uses it for the service identity/],
+      ['target_info as a gauge', () => metricsRegistry.gauge('target_info', 'x', ['service_name']), /Metric name "target_info" is reserved/],
+      ['otel_scope_info', () => metricsRegistry.histogram('otel_scope_info', 'x'), /Metric name "otel_scope_info" is reserved/],
       ['empty help', () => metricsRegistry.counter('misuse_nohelp_total', ''), /Metric "misuse_nohelp_total": help must be a non-empty string/],
       ['bad label name', () => metricsRegistry.counter('misuse_a_total', 'x', ['bad-label']), /Metric "misuse_a_total"/],
       ['reserved label name', () => metricsRegistry.counter('misuse_b_total', 'x', ['__name']), /Metric "misuse_b_total": label name "__name" is reserved/],
@@ -76,6 +80,7 @@ describe('facade misuse', () => {
     const text = (await request(`${url}/metrics`, { headers: { Accept: 'text/plain;version=0.0.4' } })).text;
     const lint = await promtoolCheck(text);
     assert.equal(lint.code, 0, lint.output);
+    assert.equal(text.match(/^# TYPE target_info /gm)?.length, 1, 'one target_info family');
     const unescape = (v: string) => v.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const seen = [...text.matchAll(/^misuse_queue_depth\{queue="((?:[^"\\]|\\.)*)"\} 3$/gm)].map((m) => unescape(m[1]!));
     assert.deepEqual(seen.sort(), [...hostile].sort());

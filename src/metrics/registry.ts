@@ -8,7 +8,7 @@ import { Gauge } from './gauge.ts';
 import { DEFAULT_BUCKETS, Histogram, type HistogramOptions } from './histogram.ts';
 import type { Metric, MetricType, Series } from './metric.ts';
 import { type RegistryState, createState, nowHrTime } from './state.ts';
-import { MetricsError, checkBuckets, checkHelp, checkLabelNames, checkMetricName } from './validate.ts';
+import { MetricsError, checkBuckets, checkHelp, checkLabelNames, checkMetricName, checkReservedName } from './validate.ts';
 
 /** Instrumentation scope of facade data; the exposition prints it exactly as declared. */
 export const FACADE_SCOPE = '@wizamart/observability';
@@ -142,6 +142,7 @@ export class MetricsRegistry {
     reserved: readonly string[],
   ): readonly L[] {
     checkMetricName(name);
+    checkReservedName(name);
     checkHelp(name, help);
     return checkLabelNames(name, labelNames, reserved) as readonly L[];
   }

@@ -20,6 +20,27 @@ export function checkMetricName(name: unknown): asserts name is string {
   }
 }
 
+/**
+ * Names the exposition writes itself. /metrics serves the service identity as `target_info`
+ * (and OpenTelemetry's Prometheus compatibility spec reserves `otel_scope_info` for scope
+ * identity): a facade metric of that name would be a second HELP/TYPE family of the same
+ * name, which Prometheus rejects, failing the whole scrape.
+ */
+export const RESERVED_METRIC_NAMES: ReadonlyMap<string, string> = new Map([
+  ['target_info', 'the service identity (the resource attributes), written on every scrape'],
+  ['otel_scope_info', 'the instrumentation scope identity in the OpenTelemetry Prometheus format'],
+]);
+
+export function checkReservedName(name: string): void {
+  const use = RESERVED_METRIC_NAMES.get(name);
+  if (use !== undefined) {
+    throw new MetricsError(
+      `Metric name "${name}" is reserved: /metrics already uses it for ${use}; `
+      + 'a second family of that name would make Prometheus reject the whole scrape. Choose another name',
+    );
+  }
+}
+
 export function checkHelp(metric: string, help: unknown): asserts help is string {
   if (typeof help !== 'string' || help.trim() === '') {
     throw new MetricsError(`Metric "${metric}": help must be a non-empty string`);

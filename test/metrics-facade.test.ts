@@ -188,6 +188,18 @@ describe('cardinality guard', () => {
     assert.match(stderr, /metric "page_hits_total" reached its cardinality limit of 3 series; further label sets are counted in the series \{otel_metric_overflow="true"\}/);
   });
 
+  test("past the cap of one of the SDK's own metrics, the warning does not blame the user's labels", async () => {
+    resetWarnings();
+    const registry = enabled();
+    const own = registry.counter('sdk_own_total', 'Own', ['route']);
+    own.builtIn = true;
+    const { stderr } = await captureStderr(() => {
+      for (let i = 0; i <= registry.cardinalityLimit; i++) own.labels(`/r${i}`).inc();
+    });
+    assert.match(stderr, /metric "sdk_own_total" reached .*series that exist keep counting\. This is one of the SDK's own metrics/);
+    assert.doesNotMatch(stderr, /Check its labels/);
+  });
+
   test('the cap must be a positive integer', () => {
     const registry = new MetricsRegistry();
     assert.throws(() => (registry.cardinalityLimit = 0), { message: 'cardinalityLimit must be a positive integer, got 0' });

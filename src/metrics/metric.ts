@@ -173,7 +173,11 @@ export abstract class Metric<S extends Series, L extends string = string> {
       warn(
         'OBS_CARDINALITY_LIMIT',
         `metric "${this.name}" reached its cardinality limit of ${this.limit()} series; ` +
-          `further label sets are counted in the series {${OVERFLOW_LABEL}="true"}. Check its labels for unbounded values (ids, raw paths).`,
+          `further label sets are counted in the series {${OVERFLOW_LABEL}="true"}; series that exist keep counting. ` +
+          (this.builtIn
+            // The SDK's own labels are bounded by design (route templates, normalised methods): not the user's doing.
+            ? 'This is one of the SDK\'s own metrics, whose labels should be bounded: please report it with a sample of /metrics.'
+            : 'Check its labels for unbounded values (ids, raw paths).'),
         `metrics-overflow:${this.name}`,
       );
     }

@@ -2,7 +2,7 @@
 // environment; a bad value never throws: it yields a warning naming the option or
 // variable, the value and the fallback taken, and the SDK goes on with the fallback.
 
-import { scrubText } from './health/scrub.ts';
+import { scrubText, withoutUserinfo } from './health/scrub.ts';
 import { DEFAULT_CARDINALITY_LIMIT } from './metrics/state.ts';
 
 /** A health check's deadline when it sets no timeoutMs of its own. */
@@ -125,7 +125,8 @@ const urlParser: Parser<string> = {
     if (typeof value !== 'string') return undefined;
     try {
       const url = new URL(value.trim());
-      return url.protocol === 'http:' || url.protocol === 'https:' ? value.trim() : undefined;
+      // A link served on /health/tools: credentials in it would be handed to every caller.
+      return url.protocol === 'http:' || url.protocol === 'https:' ? withoutUserinfo(value.trim()) : undefined;
     } catch {
       return undefined;
     }
@@ -205,7 +206,11 @@ export function resolveConfig(options: ObservabilityOptions = {}): ResolvedConfi
 
 /** A value as a warning may show it: shortened, and with any credentials in it masked. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(scrubText(value.length > 60 ? `${value.slice(0, 60)}…` : value));
+  if (typeof value === 'string') {
+    // Scrubbed before it is shortened: a cut inside a URL's password would hide its end "@".
+    const scrubbed = scrubText(value.slice(0, 4096));
+    return JSON.stringify(scrubbed.length > 60 ? `${scrubbed.slice(0, 60)}…` : scrubbed);
+  }
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

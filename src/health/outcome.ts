@@ -2,7 +2,7 @@
 // Checks are user code: they may return partial results, the spec's {status, message}
 // dict, booleans, or garbage; the report must stay well-formed JSON whatever they do.
 
-import { scrubText, scrubValue } from './scrub.ts';
+import { scrubMessage, scrubValue } from './scrub.ts';
 import { HealthStatus, parseStatus, type HealthCheckResult } from './status.ts';
 
 interface Measured {
@@ -47,7 +47,7 @@ function result(name: string, status: HealthStatus, message: string, details: Re
   return {
     name,
     status,
-    message: scrubText(message),
+    message: scrubMessage(message),
     latency_ms: Math.round(latencyMs * 1000) / 1000,
     details: scrubValue(details) as Record<string, unknown>,
     checked_at: new Date().toISOString(),

@@ -8,6 +8,8 @@
 // cause and the caller takes a fallback. The memory of what was said is the only
 // process-wide state here: "once per process" is what it means.
 
+import { scrubUrls } from './health/scrub.ts';
+
 const PREFIX = '[@wizamart/observability]';
 
 /** Code -> what it is about. The printed message says the cause and the fallback. */
@@ -49,7 +51,8 @@ const said = new Set<string>();
 export function warn(code: WarningCode, message: string, onceKey: string = `${code} ${message}`): void {
   if (said.has(onceKey)) return;
   said.add(onceKey);
-  process.stderr.write(`${PREFIX} ${code}: ${message}\n`);
+  // Warnings name endpoints (OTLP, Sentry, tool links): a URL's userinfo never reaches the log.
+  process.stderr.write(`${PREFIX} ${code}: ${scrubUrls(message)}\n`);
 }
 
 /** One informational line, such as where the built-in server listens. Not a warning: no code. */

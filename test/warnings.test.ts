@@ -44,3 +44,12 @@ test('a warning prints its code first, once per cause', async () => {
   });
   assert.equal(stderr, '[@wizamart/observability] OBS_PORT_BUSY: observability server could not listen on 127.0.0.1:1 (EACCES)\n');
 });
+
+test("a URL's userinfo never reaches stderr, whichever warning names it (issue 16, defect 5)", async () => {
+  resetWarnings();
+  const { stderr } = await captureStderr(() => {
+    warn('OBS_OTLP_EXPORTER', 'the OTLP exporter for https://tenant:s3cr@t@collector.example:4318/v1/traces could not be created');
+  });
+  assert.match(stderr, /for https:\/\/tenant:\*\*\*@collector\.example:4318\/v1\/traces could not be created/);
+  assert.doesNotMatch(stderr, /s3cr/);
+});

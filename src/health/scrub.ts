@@ -51,6 +51,11 @@ const BEARER = /(?<![A-Za-z0-9_-])(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}/gi;
 // A bare JSON Web Token (header.payload.signature, base64url, header starting "eyJ").
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 
+/** `text` with the userinfo of every URL in it masked (every warning goes through this). */
+export function scrubUrls(text: string): string {
+  return text.replace(URL_AUTHORITY, maskUserinfo);
+}
+
 /** `text` without credentials; linear in its length. */
 export function scrubText(text: string): string {
   return scrubPairs(text.replace(URL_AUTHORITY, maskUserinfo))

@@ -6,18 +6,20 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startMetrics } from '../src/metrics/index.ts';
+import { request } from './helpers/http.ts';
 import { pipelineOptions } from './helpers/metrics-pipeline.ts';
+import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
+import { REGISTER, startNode } from './helpers/process.ts';
 import { parseExposition, type Sample } from './helpers/scrape.ts';
+// @ts-expect-error: a plain ES module fixture, without types
+import { EXPECTED as expected, buildApp as build } from './fixtures/express-routes-app.mjs';
 
-type Handler = (req: { params: Record<string, string> }, res: { status(c: number): { json(b: unknown): void }; json(b: unknown): void }, next: () => void) => void;
-interface Router {
-  (...args: unknown[]): void;
-  get(path: unknown, ...handlers: Handler[]): Router;
-  use(...args: unknown[]): Router;
-}
+const EXPECTED = expected as [string, string, number][];
+const buildApp = build as (express: Express) => http.RequestListener;
+
 interface Express {
-  (): Router;
-  Router(options?: { mergeParams?: boolean }): Router;
+  (): unknown;
+  Router(options?: { mergeParams?: boolean }): unknown;
 }
 
 const COUNT = 'http_server_request_duration_seconds_count';
@@ -32,59 +34,6 @@ async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-const params: Handler = (req, res) => res.json(req.params);
-
-/** The app of the issue and every way express composes paths. */
-function buildApp(express: Express): Router {
-  const app = express();
-
-  const users = express.Router();
-  users.get('/orders', params);
-  const lines = express.Router({ mergeParams: true });
-  lines.get('/lines/:lid', params);
-  users.use('/orders/:oid', lines); // nested and parameterised, with mergeParams
-  app.use('/users/:uid', users);
-
-  const shop = express.Router();
-  shop.get('/items/:id', params);
-  app.use('/shops/:sid', shop); // one router mounted twice
-  app.use('/outlets/:oid', shop);
-
-  app.get(/^\/files\/(.+)$/, params); // a RegExp route
-  app.get(['/a/:x', '/b/:y'], params); // an array of paths
-  const versioned = express.Router();
-  versioned.get('/ping', params);
-  app.use(['/v1/:ver', '/v2'], versioned); // an array of mount paths
-
-  const admin = express(); // a sub-app on a parameterised path
-  admin.get('/projects/:pid', params);
-  app.use('/orgs/:org', admin);
-
-  const passing = express.Router();
-  passing.get('/skip', (_req, _res, next) => next()); // passes on: express' 404 answers
-  app.use('/pass/:p', passing);
-
-  app.get('/products/:id', params);
-  return app;
-}
-
-/** Request path -> the route its series must carry. */
-const EXPECTED: [string, string, number][] = [
-  ['/users/u1/orders', '/users/:uid/orders', 200],
-  ['/users/u2/orders', '/users/:uid/orders', 200],
-  ['/users/u3/orders/o9/lines/l4', '/users/:uid/orders/:oid/lines/:lid', 200],
-  ['/shops/s1/items/7', '/shops/:sid/items/:id', 200],
-  ['/outlets/o1/items/8', '/outlets/:oid/items/:id', 200],
-  ['/files/report.pdf', String(/^\/files\/(.+)$/), 200],
-  ['/b/2', '/a/:x,/b/:y', 200],
-  ['/v1/3/ping', '/v1/:ver,/v2/ping', 200],
-  ['/v2/ping', '/v1/:ver,/v2/ping', 200],
-  ['/orgs/acme/projects/p5', '/orgs/:org/projects/:pid', 200],
-  ['/pass/p1/skip', '', 404],
-  ['/nowhere/42', '', 404],
-  ['/products/12', '/products/:id', 200],
-];
-
 describe('http_route for express 5 (no tracing): templates, never raw paths', () => {
   let server: http.Server;
   let own: http.Server;
@@ -98,7 +47,7 @@ describe('http_route for express 5 (no tracing): templates, never raw paths', ()
     own = http.createServer((req, res) => void pipeline.handle(req, res));
     pipeline = startMetrics(pipelineOptions(own));
     const metricsUrl = await listen(own);
-    server = http.createServer(buildApp(express) as unknown as http.RequestListener);
+    server = http.createServer(buildApp(express));
     url = await listen(server);
     for (const [path] of EXPECTED) await (await fetch(url + path)).text();
     // The issue's shape: many users on one mounted, parameterised router.
@@ -128,5 +77,26 @@ describe('http_route for express 5 (no tracing): templates, never raw paths', ()
     }
     const total = samples.reduce((sum, s) => sum + s.value, 0);
     assert.equal(total, EXPECTED.length + 60, 'every request counted once');
+  });
+});
+
+describe('with tracing on, the OpenTelemetry express instrumentation names the same routes', () => {
+  test('each span\'s http.route is the route the series carries without tracing', async () => {
+    const receiver = await startOtlpReceiver();
+    const child = startNode(['--import', REGISTER, 'test/fixtures/express-routes-app.mjs'], {
+      ENABLE_METRICS: 'true', OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1', OTEL_SERVICE_NAME: 'express-routes',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    try {
+      const [, port] = await child.waitFor(/listening on port (\d+)/);
+      const routed = EXPECTED.filter(([, route]) => route !== '');
+      for (const [path] of routed) await request(`http://127.0.0.1:${port}${path}`);
+      const spans = await receiver.waitFor((all) => all.filter((s) => s.kind === 2).length >= routed.length);
+      const byPath = new Map(spans.filter((s) => s.kind === 2).map((s) => [s.attributes['url.path'], s.attributes['http.route']]));
+      assert.deepEqual(routed.map(([path]) => [path, byPath.get(path)]), routed.map(([path, route]) => [path, route]));
+    } finally {
+      child.kill();
+      await receiver.close();
+    }
   });
 });

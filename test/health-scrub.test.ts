@@ -39,6 +39,7 @@ describe('credential scrubbing', () => {
     ['upstream said 401 to Bearer abcdef123456', 'upstream said 401 to Bearer ***'],
     ['a bare token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln in prose', 'a bare token *** in prose'],
     // Left alone.
+    ['expected https://<key>@<host>/<project>', 'expected https://<key>@<host>/<project>'],
     ['https://example.com/health is fine', 'https://example.com/health is fine'],
     ['timed out after 500 ms', 'timed out after 500 ms'],
     ['author=bob monkey=3 passenger: 2', 'author=bob monkey=3 passenger: 2'],

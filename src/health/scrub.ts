@@ -90,10 +90,14 @@ export function withoutUserinfo(url: string): string {
   }
 }
 
+const PLACEHOLDER_USERINFO = /^<[\w -]{1,40}>(?::<[\w -]{1,40}>)?$/;
+
 function maskUserinfo(match: string, authority: string): string {
   const at = authority.lastIndexOf('@');
   if (at === -1) return match;
   const userinfo = authority.slice(0, at);
+  // A placeholder, as messages spell the expected form (https://<key>@<host>/<project>).
+  if (PLACEHOLDER_USERINFO.test(userinfo)) return match;
   const colon = userinfo.indexOf(':');
   // With no password part the whole userinfo is the credential (https://ghp_token@github.com).
   const masked = colon === -1 ? REDACTED : `${userinfo.slice(0, colon)}:${REDACTED}`;

@@ -26,5 +26,6 @@ export {
   type Labels,
   type LabelValue,
 } from './metrics/index.ts';
-export { sentry, type SentryInitOptions, type SeverityLevel } from './sentry/facade.ts';
+export { sentry, type SentryInitOptions, type SentryScope, type SeverityLevel } from './sentry/facade.ts';
+export type { Breadcrumb as SentryBreadcrumb, User as SentryUser } from './sentry/scope-input.ts';
 export { WARNING_CODES, type WarningCode } from './warnings.ts';

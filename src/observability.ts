@@ -49,7 +49,10 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   running = current;
   healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
   // Before anything else starts, so a crash during startup is captured too.
-  sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release });
+  // Events captured in a request carry that request (method, URL, route, what the app set for it).
+  if (sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release })) {
+    current.incoming.add(sentry.requestListener());
+  }
   // Before telemetry: instrumentations take the global meter provider when they are registered.
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
   telemetry ??= startTelemetry({ resource: current.resource, env: config.env, sentryOtlp: sentry.otlpEndpoint(), warn });

@@ -38,6 +38,7 @@ export const WARNING_CODES = {
   OBS_SENTRY_DSN: 'the Sentry DSN does not parse; Sentry is off',
   OBS_SENTRY_DELIVERY: 'sending events to Sentry failed',
   OBS_SENTRY_LEVEL: 'sentry.captureMessage got an unknown level',
+  OBS_SENTRY_VALUE: 'a Sentry scope call (setUser, setTag, setContext, addBreadcrumb) got a value it cannot send',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -17,8 +17,12 @@ const APP = `
   if (handler === 'uncaughtException') process.on('uncaughtException', (error, origin) => console.log('uncaughtException ' + origin + ' ' + error.message));
   if (handler === 'unhandledRejection') process.on('unhandledRejection', (reason) => console.log('unhandledRejection ' + reason.message));
   Promise.reject(new Error(process.env.MESSAGE));
-  setTimeout(() => console.log('still running'), 300);
+  setTimeout(() => console.log('still running'), Number(process.env.STILL_RUNNING_AFTER_MS));
 `;
+
+// Where Node crashes at once, the SDK first flushes the event (Sentry's fatal handler waits up
+// to its 2 s shutdownTimeout): the "still running" line must come later than that.
+const STILL_RUNNING_AFTER_MS = '2500';
 
 interface Outcome { code: number | null; stdout: string; printed: boolean }
 
@@ -29,7 +33,7 @@ async function outcome(withSdk: string | undefined, mode: (typeof MODES)[number]
     '-e', APP,
   ];
   const child = startNode(args, {
-    APP_HANDLER: handler, MESSAGE: message, OBSERVABILITY_SERVER: 'false', ...(withSdk ? { SENTRY_DSN: withSdk } : {}),
+    APP_HANDLER: handler, MESSAGE: message, STILL_RUNNING_AFTER_MS, OBSERVABILITY_SERVER: 'false', ...(withSdk ? { SENTRY_DSN: withSdk } : {}),
   });
   const { code } = await child.exited(15_000);
   return { code, stdout: child.stdout(), printed: child.stderr().includes(message) };

@@ -6,10 +6,13 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
+import type { IncomingListener } from '../http/incoming.ts';
 import { load } from '../telemetry/load.ts';
 import { warn } from '../warnings.ts';
 import { isValidDsn } from './dsn.ts';
 import { observeUnhandledRejections } from './rejections.ts';
+import { applyRequest, RequestScopes } from './request-scope.ts';
+import { checkBreadcrumb, checkContext, checkTag, checkUser, type Breadcrumb, type User } from './scope-input.ts';
 
 type SentryNode = typeof import('@sentry/node');
 export type SeverityLevel = 'fatal' | 'error' | 'warning' | 'log' | 'info' | 'debug';
@@ -70,6 +73,36 @@ function untraced<T>(work: () => T): T {
 
 let sdk: SentryNode | undefined;
 let otlp: SentryOtlpEndpoint | undefined;
+/** The request each capture belongs to; its listener is added to the running instance's incoming view. */
+const requests = new RequestScopes();
+
+/** What withScope() hands its callback: the scope calls, for the events captured inside it. */
+export interface SentryScope {
+  setUser(user: User | null): unknown;
+  setTag(key: string, value: string | number | boolean): unknown;
+  setContext(name: string, context: Record<string, unknown> | null): unknown;
+  addBreadcrumb(breadcrumb: Breadcrumb): unknown;
+}
+
+const NO_SCOPE: SentryScope = { setUser: () => {}, setTag: () => {}, setContext: () => {}, addBreadcrumb: () => {} };
+
+/** Where a scope call made now belongs: the current request's data, else Sentry's process-wide isolation scope. */
+function targetScope(Sentry: SentryNode): InstanceType<SentryNode['Scope']> {
+  const request = requests.current();
+  if (!request) return Sentry.getIsolationScope();
+  request.data ??= new Sentry.Scope();
+  return request.data;
+}
+
+/** Runs a capture with the current request (if any) on its scope. */
+function withRequest<T>(Sentry: SentryNode, capture: () => T): T {
+  const request = requests.current();
+  if (!request) return capture();
+  return Sentry.withScope((scope) => {
+    applyRequest(scope, request);
+    return capture();
+  });
+}
 
 function loadSdk(): SentryNode {
   // Synchronous on purpose: once init() returns, captures work and crashes are caught.
@@ -153,8 +186,9 @@ export const sentry = {
 
   /** Sends `error` to Sentry; returns the event id, or undefined when Sentry is off. */
   captureException(error: unknown): string | undefined {
-    if (!sdk) return undefined;
-    return sdk.captureException(error);
+    const Sentry = sdk;
+    if (!Sentry) return undefined;
+    return withRequest(Sentry, () => Sentry.captureException(error));
   },
 
   /** Sends a message at `level` (default 'info'); returns the event id, or undefined when Sentry is off. */
@@ -164,7 +198,46 @@ export const sentry = {
       warn('OBS_SENTRY_LEVEL', `sentry.captureMessage: unknown level ${JSON.stringify(level)}; expected one of ${LEVELS.join(', ')}; using "info"`);
       level = 'info';
     }
-    return sdk.captureMessage(String(message), level);
+    const Sentry = sdk;
+    return withRequest(Sentry, () => Sentry.captureMessage(String(message), level));
+  },
+
+  /**
+   * The user of events captured from now on: inside a request, that request's events only
+   * (overlapping requests keep their own); outside, every event. null clears it.
+   */
+  setUser(user: User | null): void {
+    if (!sdk || !checkUser(user)) return;
+    targetScope(sdk).setUser(user);
+  },
+
+  /** A tag (searchable in Sentry) for this request's events, or every event outside a request. */
+  setTag(key: string, value: string | number | boolean): void {
+    if (!sdk || !checkTag(key, value)) return;
+    targetScope(sdk).setTag(key, value);
+  },
+
+  /** A named block of structured context, scoped like setTag; null removes it. */
+  setContext(name: string, context: Record<string, unknown> | null): void {
+    if (!sdk || !checkContext(name, context)) return;
+    targetScope(sdk).setContext(name, context);
+  },
+
+  /** A breadcrumb for this request's events, or every later event outside a request. */
+  addBreadcrumb(breadcrumb: Breadcrumb): void {
+    if (!sdk || !checkBreadcrumb(breadcrumb)) return;
+    targetScope(sdk).addBreadcrumb(breadcrumb);
+  },
+
+  /** Runs `callback` with a scope of its own: what it sets applies to the events captured inside it only. */
+  withScope<T>(callback: (scope: SentryScope) => T): T {
+    if (!sdk) return callback(NO_SCOPE);
+    return sdk.withScope((scope) => callback(scope));
+  },
+
+  /** The incoming-request listener that lets events know their request (added by the running instance). */
+  requestListener(): IncomingListener {
+    return requests.listener;
   },
 
   /** Waits up to `timeoutMs` for queued events to be sent. True if everything went. */

@@ -1,7 +1,7 @@
 // HTTP throughput and memory: a hello-world node:http app under wrk on loopback, side
 // by side in one run, every variant as its own process, rounds interleaved so drift
 // hits all alike. Ratios are to the bare app in the same run.
-// Run: node bench/http-throughput.ts [--seconds 5] [--rounds 3] [--write]
+// Run: node bench/http-throughput.ts [--seconds 5] [--rounds 3] [--only <regex>] [--write]
 // Needs wrk (Debian: apt-get install wrk). Contacts 127.0.0.1 only: the OTLP collector
 // and Sentry are a local sink that answers 200 to everything.
 
@@ -20,6 +20,8 @@ const option = (name: string, fallback: number) => {
   return i === -1 ? fallback : Number(args[i + 1]);
 };
 const seconds = option('--seconds', 5);
+// --only <regex>: the bare app plus the variants whose names match (bare stays: ratios are to it).
+const only = args.includes('--only') ? new RegExp(args[args.indexOf('--only') + 1]!, 'i') : undefined;
 const rounds = option('--rounds', 3);
 const CONNECTIONS = 50;
 
@@ -46,6 +48,11 @@ function variants(sinkUrl: string): Variant[] {
     { name: 'prom-client request histogram (by hand)', flags: [], app: 'bench/apps/hello-prom-client.cjs', env: {} },
     { name: 'this preload: health only', flags: sdk, app: hello, env: { ...quiet } },
     { name: 'this preload: metrics (RED + runtime)', flags: sdk, app: hello, env: { ...quiet, ENABLE_METRICS: 'true' } },
+    { name: 'this preload: metrics + traces on, nothing sampled (always_off)', flags: sdk, app: hello, env: { ...quiet, ENABLE_METRICS: 'true', ...otlp, OTEL_TRACES_SAMPLER: 'always_off' } },
+    {
+      name: 'this preload: metrics + traces, 10% parent-based ratio',
+      flags: sdk, app: hello, env: { ...quiet, ENABLE_METRICS: 'true', ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    },
     { name: 'this preload: metrics + traces to OTLP', flags: sdk, app: hello, env: { ...quiet, ENABLE_METRICS: 'true', ...otlp } },
     { name: 'this preload: metrics + Sentry linked', flags: sdk, app: hello, env: { ...quiet, ENABLE_METRICS: 'true', SENTRY_DSN: dsn } },
     {
@@ -53,6 +60,16 @@ function variants(sinkUrl: string): Variant[] {
       flags: ['--import', '@opentelemetry/auto-instrumentations-node/register'],
       app: hello,
       env: { ...otlp, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' },
+    },
+    {
+      // The sink stands in for the Datadog agent (it answers 200 {}); no telemetry, remote config or other products.
+      name: 'dd-trace, 100% to a local agent',
+      flags: ['--require', 'dd-trace/init'],
+      app: hello,
+      env: {
+        DD_TRACE_AGENT_URL: sinkUrl, DD_TRACE_SAMPLE_RATE: '1', DD_TRACE_STARTUP_LOGS: 'false', DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
+        DD_REMOTE_CONFIGURATION_ENABLED: 'false', DD_RUNTIME_METRICS_ENABLED: 'false', DD_PROFILING_ENABLED: 'false', DD_CRASHTRACKING_ENABLED: 'false',
+      },
     },
     { name: '@sentry/node own setup, tracing on', flags: ['--import', './bench/apps/sentry-own-tracing.mjs'], app: hello, env: { BENCH_SENTRY_DSN: dsn } },
   ];
@@ -109,7 +126,7 @@ try {
 }
 
 const { server, url } = await sink();
-const list = variants(url);
+const list = variants(url).filter((variant, i) => i === 0 || !only || only.test(variant.name));
 const results = new Map<string, { rps: number[]; rss: number[] }>(list.map((v) => [v.name, { rps: [], rss: [] }]));
 for (let round = 1; round <= rounds; round += 1) {
   for (const variant of list) {
@@ -136,4 +153,4 @@ const table = [
   ...rows,
 ].join('\n');
 console.log(table);
-if (args.includes('--write')) replaceSection('docs/performance.md', 'http-throughput', table);
+if (args.includes('--write') && !only) replaceSection('docs/performance.md', 'http-throughput', table);

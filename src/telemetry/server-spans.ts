@@ -49,7 +49,12 @@ export function serverSpans(tracer: Tracer, entry: ContextEntry): IncomingListen
     },
     start(request, response) {
       const parent = api.propagation.extract(root, request.headers);
-      const span = tracer.startSpan(request.method || 'GET', { kind: SERVER, attributes: requestAttributes(request) }, parent);
+      // The attributes are computed only for a span that records. The samplers this SDK
+      // builds (always_on/off, traceidratio, parentbased_*) never read them, and given to
+      // startSpan they were computed and validated for every request, then dropped for the
+      // unsampled ones: measured, about half of an unsampled request's span cost.
+      const span = tracer.startSpan(request.method || 'GET', { kind: SERVER }, parent);
+      if (span.isRecording()) span.setAttributes(requestAttributes(request));
       const rpc: RPCMetadata = { type: RPCType.HTTP, span };
       // Framework instrumentations fill in rpc.route; RED metrics read it from there too.
       setRouteSource(request, rpc);

@@ -101,14 +101,53 @@ describe('the built-in server', () => {
     healthRegistry.register('fast', () => ({ status: 'healthy' }));
     const url = await start({ healthCacheTtlMs: 0 });
     await request(`${url}/health/ready`);
-    // From now on every run includes a check whose deadline is far beyond the request's own
-    // timeout: a probe that waited for it would fail the request below.
-    healthRegistry.register('hangs', () => never(), { timeoutMs: 60_000 });
+    // From now on every run includes a check whose deadline is beyond the request's own
+    // timeout: a probe that waited for it would fail the request below. (Not longer: the
+    // deadline's timer holds the test process until it passes.)
+    healthRegistry.register('hangs', () => never(), { timeoutMs: 3_000 });
     for (let i = 0; i < 3; i += 1) {
       const ready = await request(`${url}/health/ready`, {}, 2_000);
       assert.equal(ready.status, 200);
       assert.deepEqual(ready.json(), { status: 'ready', health: 'healthy' });
     }
+  });
+
+  it('the very next /health and /health/ready after register/unregister reflect the change', async () => {
+    healthRegistry.register('database', () => ({ status: 'healthy' }));
+    // The default cache TTL (1 s): results from the request below are still "recent".
+    const url = await start();
+    assert.equal((await request(`${url}/health/ready`)).status, 200);
+    assert.equal((await request(`${url}/health`)).status, 200);
+
+    healthRegistry.register('payments', () => { throw new Error('payments API unreachable'); });
+    const ready = await request(`${url}/health/ready`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(ready.json(), { status: 'not_ready', health: 'unhealthy' });
+    const health = (await request(`${url}/health`)).json() as { status: string; checks: { name: string }[] };
+    assert.equal(health.status, 'unhealthy');
+    assert.deepEqual(health.checks.map((c) => c.name), ['database', 'payments']);
+
+    healthRegistry.unregister('payments');
+    const readyAgain = await request(`${url}/health/ready`);
+    assert.equal(readyAgain.status, 200);
+    assert.deepEqual(readyAgain.json(), { status: 'ready', health: 'healthy' });
+    const healthAgain = (await request(`${url}/health`)).json() as { status: string; checks: { name: string }[] };
+    assert.equal(healthAgain.status, 'healthy');
+    assert.deepEqual(healthAgain.checks.map((c) => c.name), ['database']);
+  });
+
+  it('unregistering a hung check is reflected at once, without waiting for it', async () => {
+    healthRegistry.register('fast', () => ({ status: 'healthy' }));
+    // Its deadline is beyond the requests' own timeouts: a request that waited for it fails.
+    healthRegistry.register('hangs', () => never(), { timeoutMs: 3_000 });
+    const url = await start();
+    // The first probe has no earlier results, so it waits for the first run: give it one.
+    void healthRegistry.runAll();
+    healthRegistry.unregister('hangs');
+    const ready = await request(`${url}/health/ready`, {}, 2_000);
+    assert.equal(ready.status, 200);
+    const health = (await request(`${url}/health`, {}, 2_000)).json() as { checks: { name: string }[] };
+    assert.deepEqual(health.checks.map((c) => c.name), ['fast']);
   });
 
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {

@@ -106,6 +106,22 @@ describe('HealthRegistry', () => {
     assert.equal(reports[0], reports[2]);
   });
 
+  it('a change to the set of checks makes the next run include it, sharing a check still in flight', async () => {
+    let starts = 0;
+    registry.register('slow', async () => { starts += 1; await new Promise((r) => setTimeout(r, 100)); return { message: 'done' }; });
+    const before = registry.runAll();
+    registry.register('new', () => ({ status: 'unhealthy' }));
+    const after = await registry.runAll();
+    assert.equal(starts, 1, 'the slow check is joined, not started again');
+    assert.deepEqual(after.checks.map((c) => [c.name, c.status, c.message]), [['slow', 'healthy', 'done'], ['new', 'unhealthy', '']]);
+    assert.deepEqual((await before).checks.map((c) => c.name), ['slow']);
+    registry.unregister('new');
+    const snapshot = await registry.snapshot(0);
+    assert.deepEqual(snapshot.report.checks.map((c) => c.name), ['slow']);
+    assert.equal(snapshot.readiness, 'healthy');
+    assert.deepEqual(registry.latestResults().map((c) => c.name), ['slow']);
+  });
+
   it('runs checks concurrently', async () => {
     const started: string[] = [];
     for (const name of ['a', 'b', 'c']) {

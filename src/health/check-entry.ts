@@ -26,6 +26,9 @@ export class CheckEntry {
   readonly timeoutMs: number | undefined;
   readonly critical: boolean;
   readonly probes: ReadonlySet<Probe>;
+  // The current run's result, settling by its deadline: a second caller joins it.
+  #current: Promise<HealthCheckResult> | undefined;
+  // The check's own promise: it may outlive the deadline (a hung socket).
   #inFlight: Promise<HealthCheckResult> | undefined;
 
   constructor(name: string, check: HealthCheck, options: HealthCheckOptions) {
@@ -36,12 +39,16 @@ export class CheckEntry {
     this.probes = new Set(options.probes ?? ['readiness']);
   }
 
-  /** Runs the check and settles by its deadline at the latest. Never rejects. */
+  /**
+   * Runs the check and settles by its deadline at the latest. Never rejects. A caller
+   * arriving while a run is within its deadline shares it: registry runs overlap when the
+   * set of checks changes mid-run, and a check must never run twice at once.
+   */
   run(defaultTimeoutMs: number): Promise<HealthCheckResult> {
+    if (this.#current) return this.#current;
     const timeoutMs = this.timeoutMs ?? defaultTimeoutMs;
-    // Runs are shared and a new one starts only after the last one settled, so a check
-    // still in flight now already missed its deadline in that run: don't pile a second
-    // call onto a dependency that is hanging.
+    // Past its deadline and still running: don't pile a second call onto a dependency
+    // that is hanging.
     if (this.#inFlight) return Promise.resolve(timedOutResult(this.name, timeoutMs, true));
     const controller = new AbortController();
     const settled = this.#start(controller.signal);
@@ -49,10 +56,15 @@ export class CheckEntry {
     void settled.finally(() => {
       if (this.#inFlight === settled) this.#inFlight = undefined;
     });
-    return withDeadline(settled, timeoutMs, () => {
+    const current = withDeadline(settled, timeoutMs, () => {
       controller.abort(new Error(`health check "${this.name}" timed out after ${timeoutMs} ms`));
       return timedOutResult(this.name, timeoutMs, false);
     });
+    this.#current = current;
+    void current.then(() => {
+      if (this.#current === current) this.#current = undefined;
+    });
+    return current;
   }
 
   async #start(signal: AbortSignal): Promise<HealthCheckResult> {

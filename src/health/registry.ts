@@ -1,6 +1,8 @@
 // The registry of named health checks (spec: health_registry). Runs every check
 // concurrently, each under its own deadline; concurrent callers share one run; the
 // latest run is kept so probes can answer from recent results instead of waiting.
+// Results belong to the set of checks they were run for: register/unregister makes them
+// stale, so the very next request runs the new set instead of serving the old verdict.
 
 import { withDeadline } from '../deadline.ts';
 import { CheckEntry, type HealthCheckOptions, type Probe } from './check-entry.ts';
@@ -15,6 +17,10 @@ export interface HealthSnapshot {
   liveness: HealthStatus;
   /** performance.now() when the run finished. */
   finishedAt: number;
+  /** The set of checks it was run for (the registry's version then). */
+  version: number;
+  /** The entry behind each of report.checks, in order. */
+  entries: readonly CheckEntry[];
 }
 
 export interface HealthRegistrySettings {
@@ -30,10 +36,12 @@ export class HealthRegistry {
     defaultTimeoutMs: DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
     cacheTtlMs: DEFAULT_HEALTH_CACHE_TTL_MS,
   };
-  #running: Promise<HealthSnapshot> | undefined;
+  #running: { version: number; done: Promise<HealthSnapshot> } | undefined;
   #latest: HealthSnapshot | undefined;
   // Bumped by clear(): a run that started before it must not publish its results after it.
   #generation = 0;
+  // Bumped by every change to the set of checks: results of another version are stale.
+  #version = 0;
 
   /**
    * Registers a check under `name`. Registering the same function again is a no-op;
@@ -48,6 +56,7 @@ export class HealthRegistry {
         + `call healthRegistry.unregister("${name}") first to replace it`);
     }
     this.#checks.set(name, new CheckEntry(name, check, options));
+    this.#version += 1;
     return this;
   }
 
@@ -58,7 +67,9 @@ export class HealthRegistry {
 
   /** Removes a check; true if there was one. */
   unregister(name: string): boolean {
-    return this.#checks.delete(name);
+    const removed = this.#checks.delete(name);
+    if (removed) this.#version += 1;
+    return removed;
   }
 
   has(name: string): boolean {
@@ -95,20 +106,25 @@ export class HealthRegistry {
 
   /** Results of the latest finished run, for metrics; never runs a check. */
   latestResults(): readonly HealthCheckResult[] {
-    return this.#latest?.report.checks ?? [];
+    const latest = this.#latest;
+    if (!latest) return [];
+    return latest.version === this.#version ? latest.report.checks : this.#restrict(latest).report.checks;
   }
 
   /**
-   * A snapshot no older than the cache TTL when one exists; else a new run. With
-   * `waitMs`, a caller that already has an older snapshot waits at most that long for
-   * the new run and otherwise answers from the older one (a hung check can't stall probes).
+   * A snapshot of the current set of checks no older than the cache TTL when one exists;
+   * else a new run. With `waitMs`, a caller that already has an older snapshot waits at
+   * most that long for the new run and otherwise answers from the older one (a hung
+   * check can't stall probes), restricted to the checks still registered: a check
+   * removed since is gone from it, one added since counts once its first run finishes.
    */
   async snapshot(waitMs = Infinity): Promise<HealthSnapshot> {
     const latest = this.#latest;
-    if (latest && performance.now() - latest.finishedAt < this.#settings.cacheTtlMs) return latest;
+    const current = latest?.version === this.#version;
+    if (latest && current && performance.now() - latest.finishedAt < this.#settings.cacheTtlMs) return latest;
     const run = this.#run();
     if (!latest || waitMs === Infinity) return run;
-    return withDeadline(run, waitMs, () => latest);
+    return withDeadline(run, waitMs, () => (current ? latest : this.#restrict(latest)));
   }
 
   /**
@@ -120,32 +136,51 @@ export class HealthRegistry {
     this.#latest = undefined;
     this.#running = undefined;
     this.#generation += 1;
+    this.#version += 1;
   }
 
   #run(): Promise<HealthSnapshot> {
-    if (this.#running) return this.#running;
-    const running = this.#runChecks(this.#generation).finally(() => {
-      if (this.#running === running) this.#running = undefined;
+    // A run of an older set of checks is not joined: its report would miss the change.
+    // Its checks still in flight are joined one by one (CheckEntry.run), never run twice.
+    if (this.#running?.version === this.#version) return this.#running.done;
+    const version = this.#version;
+    const done = this.#runChecks(this.#generation, version).finally(() => {
+      if (this.#running?.done === done) this.#running = undefined;
     });
-    this.#running = running;
-    return running;
+    this.#running = { version, done };
+    return done;
   }
 
-  async #runChecks(generation: number): Promise<HealthSnapshot> {
+  async #runChecks(generation: number, version: number): Promise<HealthSnapshot> {
     const entries = [...this.#checks.values()];
     const { defaultTimeoutMs } = this.#settings;
     const checks = await Promise.all(entries.map((entry) => entry.run(defaultTimeoutMs)));
-    const effective = checks.map((result, i) => effectiveStatus(result.status, entries[i]!));
-    const forProbe = (probe: Probe) => worstStatus(effective.filter((_, i) => entries[i]!.probes.has(probe)));
-    const snapshot: HealthSnapshot = {
-      report: { status: worstStatus(effective), timestamp: new Date().toISOString(), checks },
-      readiness: forProbe('readiness'),
-      liveness: forProbe('liveness'),
-      finishedAt: performance.now(),
-    };
-    if (generation === this.#generation) this.#latest = snapshot;
+    const snapshot = summarize(entries, checks, performance.now(), version);
+    // Never replace results of a newer set of checks with those of an older one.
+    if (generation === this.#generation && version >= (this.#latest?.version ?? 0)) this.#latest = snapshot;
     return snapshot;
   }
+
+  /** `snapshot`'s results for the checks still registered (same entry, not just same name). */
+  #restrict(snapshot: HealthSnapshot): HealthSnapshot {
+    const kept = snapshot.entries.flatMap((entry, i) =>
+      this.#checks.get(entry.name) === entry ? [[entry, snapshot.report.checks[i]!] as const] : []);
+    return summarize(kept.map(([entry]) => entry), kept.map(([, result]) => result), snapshot.finishedAt, snapshot.version);
+  }
+}
+
+function summarize(entries: readonly CheckEntry[], checks: HealthCheckResult[], finishedAt: number,
+  version: number): HealthSnapshot {
+  const effective = checks.map((result, i) => effectiveStatus(result.status, entries[i]!));
+  const forProbe = (probe: Probe) => worstStatus(effective.filter((_, i) => entries[i]!.probes.has(probe)));
+  return {
+    report: { status: worstStatus(effective), timestamp: new Date().toISOString(), checks },
+    readiness: forProbe('readiness'),
+    liveness: forProbe('liveness'),
+    finishedAt,
+    version,
+    entries,
+  };
 }
 
 /** A non-critical check can degrade the service but never make it unhealthy. */

@@ -33,7 +33,10 @@ export function defineModule(definition: ModuleDefinition): ModuleDefinition {
   const existing = modules.get(code);
   if (existing) {
     if (existing === definition) return existing;
-    throw new Error(`${where}: a module with code "${code}" is already defined (${existing.name})`);
+    // Name both: the two definitions usually live in different files, and the message is
+    // all the developer has to find which one to rename.
+    throw new Error(`${where}: a module with code "${code}" is already defined as "${existing.name}"; `
+      + `"${name}" needs another code`);
   }
   modules.set(code, definition);
   return definition;

@@ -50,6 +50,6 @@ describe('module health checks', () => {
     assert.throws(() => defineModule(undefined as never), /defineModule\(undefined\): code must be/);
     defineModule({ code: 'billing', name: 'Billing' });
     assert.throws(() => defineModule({ code: 'billing', name: 'Billing v2' }),
-      /defineModule\("billing"\): a module with code "billing" is already defined \(Billing\)/);
+      /defineModule\("billing"\): a module with code "billing" is already defined as "Billing"; "Billing v2" needs another code/);
   });
 });

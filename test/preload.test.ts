@@ -108,7 +108,7 @@ describe('the preload', () => {
     const child = startDemo({ KUBERNETES_SERVICE_HOST: '10.96.0.1' });
     try {
       await observabilityUrl(child);
-      assert.match(child.stderr(), /probe settings for these timings: timeoutSeconds: 1 \(health check deadline 500 ms\); readinessProbe periodSeconds: 5, failureThreshold: 1 \(drain 5000 ms\); terminationGracePeriodSeconds: 20 or more/);
+      assert.match(child.stderr(), /probe settings for these timings: timeoutSeconds: 1 \(health check deadline 500 ms \+ 250 ms\); readinessProbe periodSeconds: 2, failureThreshold: 2 \(2 s x 2 within the drain of 5000 ms\); terminationGracePeriodSeconds: 20 \+ your preStop sleep, or more/);
     } finally {
       child.kill();
     }

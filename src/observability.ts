@@ -24,7 +24,7 @@ let running: Running | undefined;
 let telemetry: Telemetry | undefined;
 
 /**
- * Serves /health, /health/live, /health/ready, /health/tools and /metrics on the app's
+ * Serves /health, /health/live, /health/ready, /health/startup, /health/tools and /metrics on the app's
  * own server: `app.use(healthRouter)` (express, connect) or call it from a node:http handler.
  * It answers for the running SDK, or from the health registry alone when none runs.
  */
@@ -90,7 +90,7 @@ async function start(current: Running): Promise<ObservabilityStarted> {
   if (current.server) {
     const { address, port } = current.server.address;
     const host = address.includes(':') ? `[${address}]` : address;
-    info(`serving /health, /health/live, /health/ready, /health/tools and /metrics on http://${host}:${port}`);
+    info(`serving /health, /health/live, /health/ready, /health/startup, /health/tools and /metrics on http://${host}:${port}`);
     if (config.env.KUBERNETES_SERVICE_HOST) info(describeProbeAdvice(config));
   }
   // A shutdown that began while starting wins: stay draining.

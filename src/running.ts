@@ -56,6 +56,7 @@ export function createRunning(config: Config): Running {
     started: Promise.resolve({ server: undefined, config }),
     stopping: undefined,
     registry: healthRegistry,
+    startup: { open: false },
     tools: config.tools,
     authorized,
   };
@@ -71,6 +72,9 @@ export function idleView(registry: HealthRegistry = healthRegistry): EndpointVie
     state: 'serving',
     tools: { flower: null, grafana: null, prometheus: null },
     metrics: undefined,
+    // No memory between requests: with the SDK not running, the latch is the checks' own
+    // "passed once", which only unregistering a check resets.
+    startup: { open: false },
     authorized: () => true,
   };
 }

@@ -40,6 +40,13 @@ describe('deploy/kubernetes', () => {
     }
     assert.equal(container.livenessProbe.httpGet.path, '/health/live');
     assert.equal(container.readinessProbe.httpGet.path, '/health/ready');
+    assert.equal(container.startupProbe.httpGet.path, '/health/startup');
+  });
+
+  it('gives the startup probe room for a slow start, and the usual timeout', () => {
+    const { periodSeconds, failureThreshold, timeoutSeconds } = container.startupProbe;
+    assert.ok(periodSeconds * failureThreshold >= 60, 'a minute of start-up before the kubelet restarts the pod');
+    assert.ok(config.healthCheckTimeoutMs < timeoutSeconds * 1000);
   });
 
   it('gives every health check a deadline shorter than the probe timeout', () => {

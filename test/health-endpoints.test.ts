@@ -150,6 +150,36 @@ describe('the built-in server', () => {
     assert.deepEqual(health.checks.map((c) => c.name), ['fast']);
   });
 
+  it('/health/startup is 503 until every startup check has passed once, then 200 for good', async () => {
+    let warmed = false;
+    healthRegistry.register('cache-warm', () => ({ status: warmed ? 'healthy' : 'unhealthy', message: 'warming' }),
+      { probes: ['startup'] });
+    healthRegistry.register('database', () => ({ status: 'healthy' }));
+    const url = await start({ healthCacheTtlMs: 0 });
+    for (let i = 0; i < 2; i += 1) {
+      const starting = await request(`${url}/health/startup`);
+      assert.equal(starting.status, 503);
+      assert.deepEqual(starting.json(), { status: 'starting', reason: 'checks', pending: ['cache-warm'] });
+    }
+    // A startup-only check decides neither readiness nor liveness.
+    assert.equal((await request(`${url}/health/ready`)).status, 200);
+    warmed = true;
+    const started = await request(`${url}/health/startup`);
+    assert.equal(started.status, 200);
+    assert.deepEqual(started.json(), { status: 'started' });
+    // One-way: a later failure, or a new startup check, never sends the kubelet back to startup.
+    warmed = false;
+    healthRegistry.register('late', () => ({ status: 'unhealthy' }), { probes: ['startup'] });
+    assert.equal((await request(`${url}/health/startup`)).status, 200);
+    assert.equal(((await request(`${url}/health`)).json() as { status: string }).status, 'unhealthy');
+  });
+
+  it('/health/startup is 200 at once when no check asks to be waited for', async () => {
+    healthRegistry.register('database', () => ({ status: 'unhealthy' }));
+    const url = await start();
+    assert.deepEqual((await request(`${url}/health/startup`)).json(), { status: 'started' });
+  });
+
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {
     const url = await start({ drainDelayMs: 2_000 });
     const draining = drainAndShutdown();

@@ -162,7 +162,8 @@ describe('HealthRegistry', () => {
     assert.throws(() => registry.register('db', () => undefined, { timeoutMs: -1 }), /register\("db"\): timeoutMs must be a positive number of milliseconds, got -1/);
     assert.throws(() => registry.register('db', () => undefined, { timeoutMs: Infinity }), /timeoutMs must be a positive number/);
     assert.throws(() => registry.register('db', () => undefined, { critical: 'no' as never }), /critical must be true or false, got no/);
-    assert.throws(() => registry.register('db', () => undefined, { probes: ['startup' as never] }), /probes must be a list of "readiness" and\/or "liveness", got \["startup"\]/);
+    assert.throws(() => registry.register('db', () => undefined, { probes: ['readyness' as never] }),
+      /register\("db"\): probes must be a list of "readiness", "liveness" and\/or "startup", got \["readyness"\]/);
     assert.deepEqual(registry.names(), []);
   });
 

@@ -3,9 +3,9 @@
 
 import { withDeadline } from '../deadline.ts';
 import { resultFromError, resultFromOutcome, timedOutResult } from './outcome.ts';
-import type { HealthCheck, HealthCheckResult } from './status.ts';
+import { HealthStatus, type HealthCheck, type HealthCheckResult } from './status.ts';
 
-export type Probe = 'readiness' | 'liveness';
+export type Probe = 'readiness' | 'liveness' | 'startup';
 
 export interface HealthCheckOptions {
   /** Deadline for one run of this check, in ms. Default: the registry's (HEALTH_CHECK_TIMEOUT_MS). */
@@ -15,6 +15,8 @@ export interface HealthCheckOptions {
   /**
    * Which Kubernetes probes this check decides. Default ['readiness']: liveness never
    * depends on external services unless asked, so a dead database doesn't restart pods.
+   * 'startup': /health/startup waits until this check has passed once (a cache warmed,
+   * migrations applied), then never looks at it again.
    */
   probes?: readonly Probe[];
 }
@@ -30,6 +32,7 @@ export class CheckEntry {
   #current: Promise<HealthCheckResult> | undefined;
   // The check's own promise: it may outlive the deadline (a hung socket).
   #inFlight: Promise<HealthCheckResult> | undefined;
+  #passedOnce = false;
 
   constructor(name: string, check: HealthCheck, options: HealthCheckOptions) {
     this.name = name;
@@ -61,10 +64,16 @@ export class CheckEntry {
       return timedOutResult(this.name, timeoutMs, false);
     });
     this.#current = current;
-    void current.then(() => {
+    void current.then((result) => {
       if (this.#current === current) this.#current = undefined;
+      if (result.status !== HealthStatus.UNHEALTHY) this.#passedOnce = true;
     });
     return current;
+  }
+
+  /** Whether any run so far ended healthy or degraded (what the startup probe waits for). */
+  get passedOnce(): boolean {
+    return this.#passedOnce;
   }
 
   async #start(signal: AbortSignal): Promise<HealthCheckResult> {

@@ -91,6 +91,12 @@ export class HealthRegistry {
     return false;
   }
 
+  /** Startup checks (probes: ['startup']) that have not passed once yet. */
+  startupPending(): string[] {
+    return [...this.#checks.values()].filter((entry) => entry.probes.has('startup') && !entry.passedOnce)
+      .map((entry) => entry.name);
+  }
+
   configure(settings: Partial<HealthRegistrySettings>): void {
     this.#settings = { ...this.#settings, ...settings };
   }
@@ -188,7 +194,7 @@ function effectiveStatus(status: HealthStatus, entry: CheckEntry): HealthStatus 
   return !entry.critical && status === HealthStatus.UNHEALTHY ? HealthStatus.DEGRADED : status;
 }
 
-const PROBES: readonly Probe[] = ['readiness', 'liveness'];
+const PROBES: readonly Probe[] = ['readiness', 'liveness', 'startup'];
 
 function validateRegistration(name: unknown, check: unknown, options: HealthCheckOptions): void {
   const where = `healthRegistry.register(${typeof name === 'string' ? JSON.stringify(name) : String(name)})`;
@@ -210,7 +216,7 @@ function validateRegistration(name: unknown, check: unknown, options: HealthChec
   }
   if (probes !== undefined) {
     if (!Array.isArray(probes) || probes.some((probe) => !PROBES.includes(probe))) {
-      throw new TypeError(`${where}: probes must be a list of "readiness" and/or "liveness", got ${JSON.stringify(probes)}`);
+      throw new TypeError(`${where}: probes must be a list of "readiness", "liveness" and/or "startup", got ${JSON.stringify(probes)}`);
     }
   }
 }

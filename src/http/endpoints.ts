@@ -21,6 +21,14 @@ export interface ToolLinks {
   prometheus: string | null;
 }
 
+/**
+ * The startup probe's one-way latch: once open, /health/startup answers 200 for good
+ * (later failures are readiness' and liveness' business, never a restart by the startupProbe).
+ */
+export interface StartupLatch {
+  open: boolean;
+}
+
 export interface MetricsHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -31,6 +39,7 @@ export interface EndpointView {
   readonly state: LifecycleState;
   readonly tools: ToolLinks;
   readonly metrics: MetricsHandler | undefined;
+  readonly startup: StartupLatch;
   /** Whether `req` may see /metrics, /health/tools and check details (OBSERVABILITY_AUTH_TOKEN). */
   authorized(req: IncomingMessage): boolean;
 }
@@ -71,6 +80,20 @@ const routes: Record<string, Route> = {
     if (state !== 'serving') return sendJson(req, res, 503, { status: 'not_ready', health: readiness, reason: state });
     if (readiness === HealthStatus.UNHEALTHY) return sendJson(req, res, 503, { status: 'not_ready', health: readiness });
     sendJson(req, res, 200, { status: 'ready', health: readiness });
+  },
+
+  '/health/startup': async (req, res, view) => {
+    if (view.startup.open) return sendJson(req, res, 200, { status: 'started' });
+    if (view.state === 'starting') return sendJson(req, res, 503, { status: 'starting', reason: 'initialising' });
+    // Runs only while some startup check has not passed yet; after that the latch is open.
+    if (view.registry.startupPending().length > 0) await view.registry.snapshot(PROBE_WAIT_MS);
+    const pending = view.registry.startupPending();
+    if (pending.length > 0) {
+      // Check names describe the infrastructure: only with the token, as on /health.
+      return sendJson(req, res, 503, { status: 'starting', reason: 'checks', ...(view.authorized(req) ? { pending } : {}) });
+    }
+    view.startup.open = true;
+    sendJson(req, res, 200, { status: 'started' });
   },
 
   '/health/tools': (req, res, { tools, authorized }) => {

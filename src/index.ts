@@ -9,6 +9,7 @@ export {
   type HealthCheck,
   type HealthCheckOutcome,
   type HealthCheckResult,
+  type HealthCheckGrace,
   type HealthReport,
 } from './health/status.ts';
 export { defineModule, registerModuleHealthChecks, type ModuleDefinition } from './modules.ts';

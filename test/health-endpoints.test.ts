@@ -180,6 +180,24 @@ describe('the built-in server', () => {
     assert.deepEqual((await request(`${url}/health/startup`)).json(), { status: 'started' });
   });
 
+  it('failAfter / recoverAfter: readiness flips only after that many consecutive runs, and /health shows the grace window', async () => {
+    const runs: ('healthy' | 'unhealthy')[] = ['healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy', 'healthy'];
+    healthRegistry.register('db', () => ({ status: runs.shift(), message: 'observed' }), { failAfter: 3, recoverAfter: 2 });
+    // Every request below is one run of the check.
+    const url = await start({ healthCacheTtlMs: 0 });
+    const db = async () => {
+      const { checks } = (await request(`${url}/health`)).json() as { checks: { status: string; grace?: unknown }[] };
+      return [checks[0]?.status, checks[0]?.grace];
+    };
+    const ready = async () => (await request(`${url}/health/ready`)).status;
+    assert.equal(await ready(), 200);                                  // healthy
+    assert.deepEqual(await db(), ['healthy', { observed: 'unhealthy', consecutive: 1, needed: 3 }]);
+    assert.equal(await ready(), 200);                                  // unhealthy 2 of 3: still ready
+    assert.equal(await ready(), 503);                                  // unhealthy 3 of 3
+    assert.deepEqual(await db(), ['unhealthy', { observed: 'healthy', consecutive: 1, needed: 2 }]);
+    assert.equal(await ready(), 200);                                  // healthy 2 of 2
+  });
+
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {
     const url = await start({ drainDelayMs: 2_000 });
     const draining = drainAndShutdown();

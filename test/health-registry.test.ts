@@ -167,6 +167,29 @@ describe('HealthRegistry', () => {
     assert.deepEqual(registry.names(), []);
   });
 
+  it('rejects bad failAfter / recoverAfter, naming the check and the option', () => {
+    for (const bad of [0, -1, 1.5, NaN, '3', 1001]) {
+      assert.throws(() => registry.register('db', () => undefined, { failAfter: bad as number }),
+        new RegExp(`register\\("db"\\): failAfter must be a whole number of consecutive runs from 1 to 1000, got ${bad === '3' ? '"3"' : String(bad)}`));
+    }
+    assert.throws(() => registry.register('cache', () => undefined, { recoverAfter: 0 }),
+      /register\("cache"\): recoverAfter must be a whole number of consecutive runs from 1 to 1000, got 0/);
+    assert.deepEqual(registry.names(), []);
+  });
+
+  it('failAfter / recoverAfter count runs, not callers: shared runs count once', async () => {
+    let failing = false;
+    registry.register('db', async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return { status: failing ? 'unhealthy' as const : 'healthy' as const };
+    }, { failAfter: 2 });
+    assert.equal((await registry.runAll()).status, 'healthy');
+    failing = true;
+    const shared = await Promise.all([registry.runAll(), registry.runAll(), registry.runAll()]);
+    assert.deepEqual(shared.map((r) => r.checks[0]?.grace), Array(3).fill({ observed: 'unhealthy', consecutive: 1, needed: 2 }));
+    assert.equal((await registry.runAll()).status, 'unhealthy');
+  });
+
   it('refuses a second function under a taken name, accepts the same one, and unregisters', async () => {
     const check = () => ({ status: 'healthy' as const });
     registry.register('redis', check);

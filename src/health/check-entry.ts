@@ -2,6 +2,7 @@
 // check still running (say, hung on a dead socket) is never started a second time.
 
 import { withDeadline } from '../deadline.ts';
+import { FlappingGuard } from './flapping.ts';
 import { resultFromError, resultFromOutcome, timedOutResult } from './outcome.ts';
 import { HealthStatus, type HealthCheck, type HealthCheckResult } from './status.ts';
 
@@ -19,6 +20,10 @@ export interface HealthCheckOptions {
    * migrations applied), then never looks at it again.
    */
   probes?: readonly Probe[];
+  /** Consecutive failing runs before the check reports UNHEALTHY (flapping protection). Default 1. */
+  failAfter?: number;
+  /** Consecutive passing runs before a failing check reports passing again. Default 1. */
+  recoverAfter?: number;
 }
 
 
@@ -33,6 +38,7 @@ export class CheckEntry {
   // The check's own promise: it may outlive the deadline (a hung socket).
   #inFlight: Promise<HealthCheckResult> | undefined;
   #passedOnce = false;
+  readonly #flapping: FlappingGuard;
 
   constructor(name: string, check: HealthCheck, options: HealthCheckOptions) {
     this.name = name;
@@ -40,6 +46,7 @@ export class CheckEntry {
     this.timeoutMs = options.timeoutMs;
     this.critical = options.critical ?? true;
     this.probes = new Set(options.probes ?? ['readiness']);
+    this.#flapping = new FlappingGuard({ failAfter: options.failAfter ?? 1, recoverAfter: options.recoverAfter ?? 1 });
   }
 
   /**
@@ -51,24 +58,33 @@ export class CheckEntry {
     if (this.#current) return this.#current;
     const timeoutMs = this.timeoutMs ?? defaultTimeoutMs;
     // Past its deadline and still running: don't pile a second call onto a dependency
-    // that is hanging.
-    if (this.#inFlight) return Promise.resolve(timedOutResult(this.name, timeoutMs, true));
+    // that is hanging (this run counts as a failing one).
+    const observed = this.#inFlight
+      ? Promise.resolve(timedOutResult(this.name, timeoutMs, true))
+      : this.#startWithDeadline(timeoutMs);
+    // Once per run, however many callers share it: the guard counts runs.
+    const current = observed.then((result) => {
+      if (result.status !== HealthStatus.UNHEALTHY) this.#passedOnce = true;
+      return this.#flapping.settle(result);
+    });
+    this.#current = current;
+    void current.then(() => {
+      if (this.#current === current) this.#current = undefined;
+    });
+    return current;
+  }
+
+  #startWithDeadline(timeoutMs: number): Promise<HealthCheckResult> {
     const controller = new AbortController();
     const settled = this.#start(controller.signal);
     this.#inFlight = settled;
     void settled.finally(() => {
       if (this.#inFlight === settled) this.#inFlight = undefined;
     });
-    const current = withDeadline(settled, timeoutMs, () => {
+    return withDeadline(settled, timeoutMs, () => {
       controller.abort(new Error(`health check "${this.name}" timed out after ${timeoutMs} ms`));
       return timedOutResult(this.name, timeoutMs, false);
     });
-    this.#current = current;
-    void current.then((result) => {
-      if (this.#current === current) this.#current = undefined;
-      if (result.status !== HealthStatus.UNHEALTHY) this.#passedOnce = true;
-    });
-    return current;
   }
 
   /** Whether any run so far ended healthy or degraded (what the startup probe waits for). */

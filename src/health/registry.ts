@@ -214,6 +214,12 @@ function validateRegistration(name: unknown, check: unknown, options: HealthChec
   if (critical !== undefined && typeof critical !== 'boolean') {
     throw new TypeError(`${where}: critical must be true or false, got ${String(critical)}`);
   }
+  for (const key of ['failAfter', 'recoverAfter'] as const) {
+    const runs = options[key];
+    if (runs !== undefined && !(Number.isInteger(runs) && runs >= 1 && runs <= 1000)) {
+      throw new RangeError(`${where}: ${key} must be a whole number of consecutive runs from 1 to 1000, got ${typeof runs === 'string' ? JSON.stringify(runs) : String(runs)}`);
+    }
+  }
   if (probes !== undefined) {
     if (!Array.isArray(probes) || probes.some((probe) => !PROBES.includes(probe))) {
       throw new TypeError(`${where}: probes must be a list of "readiness", "liveness" and/or "startup", got ${JSON.stringify(probes)}`);

@@ -18,6 +18,18 @@ export interface HealthCheckResult {
   details: Record<string, unknown>;
   /** ISO 8601 time the check finished. */
   checked_at: string;
+  /**
+   * Only while the check is in its failAfter / recoverAfter grace window: what this run
+   * observed, and how many consecutive runs of the needed number have said so. `status`
+   * is still the previous verdict meanwhile.
+   */
+  grace?: HealthCheckGrace;
+}
+
+export interface HealthCheckGrace {
+  observed: HealthStatus;
+  consecutive: number;
+  needed: number;
 }
 
 export interface HealthReport {

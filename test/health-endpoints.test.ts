@@ -198,6 +198,48 @@ describe('the built-in server', () => {
     assert.equal(await ready(), 200);                                  // healthy 2 of 2
   });
 
+  it('/health answers application/health+json to clients that ask for it', async () => {
+    let db: 'healthy' | 'unhealthy' = 'healthy';
+    healthRegistry.register('database', () => ({ status: db, message: 'connection refused' }));
+    healthRegistry.register('cache', () => ({ status: 'degraded', message: 'replica lagging' }));
+    const url = await start({ healthCacheTtlMs: 0 });
+    const asked = { headers: { Accept: 'application/health+json' } };
+    const warn = await request(`${url}/health`, asked);
+    assert.equal(warn.status, 200);
+    assert.equal(warn.headers.get('content-type'), 'application/health+json');
+    assert.equal(warn.headers.get('vary'), 'Accept');
+    const body = warn.json() as { status: string; checks: Record<string, Record<string, unknown>[]> };
+    assert.deepEqual(Object.keys(body), ['status', 'checks']);
+    assert.equal(body.status, 'warn');
+    assert.deepEqual(Object.keys(body.checks), ['database', 'cache']);
+    const [database] = body.checks.database!;
+    assert.deepEqual(Object.keys(database!), ['status', 'time', 'observedValue', 'observedUnit', 'componentType'],
+      'no output on pass, as the draft says');
+    assert.equal(database!.status, 'pass');
+    assert.equal(typeof database!.observedValue, 'number');
+    assert.equal(database!.observedUnit, 'ms');
+    assert.equal(database!.componentType, 'component');
+    assert.ok(!Number.isNaN(Date.parse(String(database!.time))));
+    assert.deepEqual([body.checks.cache![0]!.status, body.checks.cache![0]!.output], ['warn', 'replica lagging']);
+
+    db = 'unhealthy';
+    const fail = await request(`${url}/health`, { headers: { Accept: 'application/json;q=0.5, application/health+json' } });
+    assert.equal(fail.status, 503, 'non-2xx on fail, as the draft says');
+    const failed = fail.json() as { status: string; checks: Record<string, Record<string, unknown>[]> };
+    assert.equal(failed.status, 'fail');
+    assert.deepEqual([failed.checks.database![0]!.status, failed.checks.database![0]!.output], ['fail', 'connection refused']);
+    assert.equal((await request(`${url}/health`, { ...asked, method: 'HEAD' })).status, 503);
+
+    // The spec's JSON stays the default, also for */* and application/json.
+    for (const accept of [undefined, '*/*', 'application/json', 'application/json, application/health+json;q=0.9',
+      'application/health+json;q=0, */*']) {
+      const reply = await request(`${url}/health`, accept ? { headers: { Accept: accept } } : {});
+      assert.equal(reply.status, 200, String(accept));
+      assert.equal(reply.headers.get('content-type'), 'application/json; charset=utf-8', String(accept));
+      assert.equal((reply.json() as { status: string }).status, 'unhealthy');
+    }
+  });
+
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {
     const url = await start({ drainDelayMs: 2_000 });
     const draining = drainAndShutdown();
@@ -298,6 +340,8 @@ describe('the auth token', () => {
     assert.equal(anonymous.status, 'healthy');
     const detailed = (await request(`${url}/health`, { headers: { Authorization: `bearer ${token}` } })).json() as { checks: unknown[] };
     assert.equal(detailed.checks.length, 1);
+    const anonymousHealthJson = await request(`${url}/health`, { headers: { Accept: 'application/health+json' } });
+    assert.deepEqual(anonymousHealthJson.json(), { status: 'pass' }, 'health+json without the token: the verdict only');
     assert.equal((await request(`${url}/health/ready`)).status, 200);
     assert.equal((await request(`${url}/health/live`)).status, 200);
   });

@@ -3,9 +3,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HealthRegistry } from '../health/registry.ts';
+import { HEALTH_JSON, healthJsonStatusCode, toHealthJson } from '../health/health-json.ts';
 import { HealthStatus } from '../health/status.ts';
 import { warn } from '../warnings.ts';
 import { markOwnRequest } from './incoming.ts';
+import { prefers } from './negotiate.ts';
 import { sendJson, sendText } from './respond.ts';
 
 /**
@@ -61,8 +63,14 @@ const routes: Record<string, Route> = {
   '/health': async (req, res, { registry, authorized }) => {
     const { report } = await registry.snapshot();
     // Without the token, the verdict only: check names and messages describe the infrastructure.
-    if (!authorized(req)) return sendJson(req, res, 200, { status: report.status, timestamp: report.timestamp });
-    sendJson(req, res, 200, report);
+    const details = authorized(req);
+    // The answer depends on Accept: a cache between us and the client must know.
+    const vary = { Vary: 'Accept' };
+    if (prefers(req, HEALTH_JSON)) {
+      return sendJson(req, res, healthJsonStatusCode(report), toHealthJson(report, details), vary, HEALTH_JSON);
+    }
+    if (!details) return sendJson(req, res, 200, { status: report.status, timestamp: report.timestamp }, vary);
+    sendJson(req, res, 200, report, vary);
   },
 
   '/health/live': async (req, res, { registry }) => {

@@ -4,8 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown,
-  headers: Record<string, string> = {}): void {
-  send(req, res, status, `${JSON.stringify(body)}\n`, 'application/json; charset=utf-8', headers);
+  headers: Record<string, string> = {}, contentType = 'application/json; charset=utf-8'): void {
+  send(req, res, status, `${JSON.stringify(body)}\n`, contentType, headers);
 }
 
 export function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string,

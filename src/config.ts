@@ -9,6 +9,8 @@ import { DEFAULT_CARDINALITY_LIMIT } from './metrics/state.ts';
 export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 500;
 /** How long a finished health run counts as recent for the endpoints. */
 export const DEFAULT_HEALTH_CACHE_TTL_MS = 1000;
+/** p99 event-loop delay above which the built-in event-loop check is DEGRADED. */
+export const DEFAULT_EVENT_LOOP_THRESHOLD_MS = 200;
 
 /** The spec's init_observability keyword arguments in camelCase, plus the SDK's own. */
 export interface ObservabilityOptions {
@@ -36,6 +38,16 @@ export interface ObservabilityOptions {
   healthCheckTimeoutMs?: number;
   /** How long a finished health run is reused by the endpoints. Env HEALTH_CACHE_TTL_MS. Default 1000. */
   healthCacheTtlMs?: number;
+  /**
+   * p99 event-loop delay above which the built-in "event-loop" check is DEGRADED; 0 turns
+   * the check off. Env HEALTH_EVENT_LOOP_DELAY_MS. Default 200.
+   */
+  eventLoopDelayThresholdMs?: number;
+  /**
+   * Opt-in: p99 event-loop delay above which the "event-loop" check is UNHEALTHY and fails
+   * liveness. Env HEALTH_EVENT_LOOP_LIVENESS_MS. Default none: a busy loop never restarts the pod.
+   */
+  eventLoopLivenessMs?: number;
   /** On SIGTERM, keep serving this long with readiness 503. Env OBSERVABILITY_DRAIN_DELAY_MS. Default 5000 in Kubernetes, else 0. */
   drainDelayMs?: number;
   /** Bound on flushing and closing after the drain. Env OBSERVABILITY_SHUTDOWN_GRACE_MS. Default 10000. */
@@ -63,6 +75,8 @@ export interface Config {
   startServer: boolean;
   healthCheckTimeoutMs: number;
   healthCacheTtlMs: number;
+  eventLoopDelayThresholdMs: number;
+  eventLoopLivenessMs: number | undefined;
   drainDelayMs: number;
   shutdownGraceMs: number;
   metricsCardinalityLimit: number;
@@ -188,6 +202,9 @@ export function resolveConfig(options: ObservabilityOptions = {}): ResolvedConfi
     healthCheckTimeoutMs: setting('healthCheckTimeoutMs', 'HEALTH_CHECK_TIMEOUT_MS', positiveMsParser,
       DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
     healthCacheTtlMs: setting('healthCacheTtlMs', 'HEALTH_CACHE_TTL_MS', msParser, DEFAULT_HEALTH_CACHE_TTL_MS),
+    eventLoopDelayThresholdMs: setting('eventLoopDelayThresholdMs', 'HEALTH_EVENT_LOOP_DELAY_MS', msParser,
+      DEFAULT_EVENT_LOOP_THRESHOLD_MS),
+    eventLoopLivenessMs: setting('eventLoopLivenessMs', 'HEALTH_EVENT_LOOP_LIVENESS_MS', positiveMsParser),
     drainDelayMs: setting('drainDelayMs', 'OBSERVABILITY_DRAIN_DELAY_MS', msParser,
       inKubernetes ? KUBERNETES_DRAIN_DELAY_MS : 0),
     shutdownGraceMs: setting('shutdownGraceMs', 'OBSERVABILITY_SHUTDOWN_GRACE_MS', msParser, DEFAULT_SHUTDOWN_GRACE_MS),

@@ -8,6 +8,7 @@
 
 import { resolveConfig, type ObservabilityOptions } from './config.ts';
 import { sleep, withDeadline } from './deadline.ts';
+import { createEventLoopCheck, EVENT_LOOP_CHECK_NAME, type EventLoopCheck } from './health/event-loop.ts';
 import { healthRegistry } from './health/registry.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
 import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
@@ -48,6 +49,7 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   const current = createRunning(config);
   running = current;
   healthRegistry.configure({ defaultTimeoutMs: config.healthCheckTimeoutMs, cacheTtlMs: config.healthCacheTtlMs });
+  current.eventLoop = registerEventLoopCheck(config);
   // Before anything else starts, so a crash during startup is captured too.
   // Events captured in a request carry that request (method, URL, route, what the app set for it).
   if (sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release })) {
@@ -59,6 +61,27 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   if (telemetry.serverSpans) current.incoming.add(telemetry.serverSpans);
   current.started = start(current);
   return current.started;
+}
+
+/** The built-in event-loop check, unless turned off or the app registered its own under that name. */
+function registerEventLoopCheck(config: Running['config']): EventLoopCheck | undefined {
+  if (config.eventLoopDelayThresholdMs === 0 || healthRegistry.has(EVENT_LOOP_CHECK_NAME)) return undefined;
+  const liveness = config.eventLoopLivenessMs;
+  const eventLoop = createEventLoopCheck({ thresholdMs: config.eventLoopDelayThresholdMs, livenessMs: liveness });
+  // Shown in /health, degrading it; it decides liveness only when the user opted in, and
+  // never readiness: a busy pod is still better at serving than no pod.
+  healthRegistry.register(EVENT_LOOP_CHECK_NAME, eventLoop.check,
+    liveness === undefined ? { critical: false, probes: [] } : { critical: true, probes: ['liveness'] });
+  return eventLoop;
+}
+
+function stopEventLoopCheck(current: Running): void {
+  const eventLoop = current.eventLoop;
+  if (!eventLoop) return;
+  current.eventLoop = undefined;
+  eventLoop.stop();
+  // Only ours: the app may have replaced it after a clear().
+  if (healthRegistry.registered(EVENT_LOOP_CHECK_NAME) === eventLoop.check) healthRegistry.unregister(EVENT_LOOP_CHECK_NAME);
 }
 
 function startMetricsSafely(current: Running): MetricsPipeline | undefined {
@@ -119,6 +142,7 @@ async function stop(current: Running): Promise<void> {
   const finished = await withDeadline(closing, graceMs, () => false);
   if (!finished) warn('OBS_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
   current.incoming.stop();
+  stopEventLoopCheck(current);
   if (running === current) running = undefined;
 }
 

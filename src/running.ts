@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Resource } from '@opentelemetry/resources';
 import type { Config } from './config.ts';
 import { healthRegistry, type HealthRegistry } from './health/registry.ts';
+import type { EventLoopCheck } from './health/event-loop.ts';
 import { bearerAuth } from './http/auth.ts';
 import type { EndpointView, LifecycleState, ToolLinks } from './http/endpoints.ts';
 import { createIncomingHttp, type IncomingHttp } from './http/incoming.ts';
@@ -33,6 +34,8 @@ export interface Running extends EndpointView {
   metrics: MetricsPipeline | undefined;
   /** Settles when start-up is done (the built-in server listens or could not). */
   started: Promise<ObservabilityStarted>;
+  /** The built-in event-loop check, while it is registered. */
+  eventLoop: EventLoopCheck | undefined;
   /** Set by the first shutdown; later calls share it. */
   stopping: Promise<void> | undefined;
 }
@@ -54,6 +57,7 @@ export function createRunning(config: Config): Running {
     server: undefined,
     metrics: undefined,
     started: Promise.resolve({ server: undefined, config }),
+    eventLoop: undefined,
     stopping: undefined,
     registry: healthRegistry,
     startup: { open: false },

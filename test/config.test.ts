@@ -14,6 +14,8 @@ describe('resolveConfig', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.healthCheckTimeoutMs, 500);
     assert.equal(config.drainDelayMs, 0);
+    assert.equal(config.eventLoopDelayThresholdMs, 200);
+    assert.equal(config.eventLoopLivenessMs, undefined);
   });
 
   it('reads the spec\'s environment variables and the SDK\'s own', () => {
@@ -24,13 +26,14 @@ describe('resolveConfig', () => {
       OBSERVABILITY_HOST: '127.0.0.1', OBSERVABILITY_SERVER: 'off', HEALTH_CHECK_TIMEOUT_MS: '800',
       HEALTH_CACHE_TTL_MS: '0', OBSERVABILITY_DRAIN_DELAY_MS: '3000', OBSERVABILITY_SHUTDOWN_GRACE_MS: '5000',
       METRICS_CARDINALITY_LIMIT: '500', OBSERVABILITY_AUTH_TOKEN: 'a-long-random-token-0123456789',
+      HEALTH_EVENT_LOOP_DELAY_MS: '150', HEALTH_EVENT_LOOP_LIVENESS_MS: '2000',
     } });
     assert.deepEqual(warnings, []);
     assert.deepEqual({ ...config, env: undefined }, {
       enableMetrics: true, sentryDsn: 'https://key@sentry.example/1', environment: 'production', release: '1.2.3',
       tools: { flower: 'http://flower:5555', grafana: 'http://grafana:3000', prometheus: 'http://prometheus:9090' },
       serviceName: 'shop', port: 9100, host: '127.0.0.1', startServer: false, healthCheckTimeoutMs: 800,
-      healthCacheTtlMs: 0, drainDelayMs: 3000, shutdownGraceMs: 5000, metricsCardinalityLimit: 500,
+      healthCacheTtlMs: 0, eventLoopDelayThresholdMs: 150, eventLoopLivenessMs: 2000, drainDelayMs: 3000, shutdownGraceMs: 5000, metricsCardinalityLimit: 500,
       authToken: 'a-long-random-token-0123456789', env: undefined,
     });
   });

@@ -11,7 +11,9 @@ import { captureStderr } from './helpers/stderr.ts';
 const never = () => new Promise<never>(() => {});
 
 async function start(options: Parameters<typeof initObservability>[0] = {}) {
-  const { server } = await initObservability({ port: 0, host: '127.0.0.1', env: {}, ...options });
+  // Without the built-in event-loop check: these tests are about the checks they register,
+  // and a noisy machine must not degrade them (test/health-event-loop.test.ts covers it).
+  const { server } = await initObservability({ port: 0, host: '127.0.0.1', env: {}, eventLoopDelayThresholdMs: 0, ...options });
   return baseUrl(server);
 }
 

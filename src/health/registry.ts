@@ -76,6 +76,11 @@ export class HealthRegistry {
     return this.#checks.has(name);
   }
 
+  /** The function registered under `name`, if any. */
+  registered(name: string): HealthCheck | undefined {
+    return this.#checks.get(name)?.check;
+  }
+
   names(): string[] {
     return [...this.#checks.keys()];
   }

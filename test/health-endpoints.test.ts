@@ -242,6 +242,33 @@ describe('the built-in server', () => {
     }
   });
 
+  it('tags: /health?tag=db and /health/ready?tag=db answer for the checks with that tag', async () => {
+    healthRegistry.register('postgres', () => ({ status: 'healthy' }), { tags: ['db', 'core'] });
+    healthRegistry.register('redis', () => ({ status: 'degraded' }), { tags: ['db'] });
+    healthRegistry.register('payments', () => ({ status: 'unhealthy' }), { tags: ['external'] });
+    healthRegistry.register('untagged', () => ({ status: 'healthy' }));
+    const url = await start();
+    const names = async (query: string) => {
+      const body = (await request(`${url}/health${query}`)).json() as { status: string; checks: { name: string }[] };
+      return [body.status, body.checks.map((c) => c.name)];
+    };
+    assert.deepEqual(await names(''), ['unhealthy', ['postgres', 'redis', 'payments', 'untagged']]);
+    assert.deepEqual(await names('?tag=db'), ['degraded', ['postgres', 'redis']]);
+    assert.deepEqual(await names('?tag=core'), ['healthy', ['postgres']]);
+    assert.deepEqual(await names('?tag=core&tag=external'), ['unhealthy', ['postgres', 'payments']]);
+    // "Can serve" apart from "all dependencies ok": readiness for a subset.
+    assert.equal((await request(`${url}/health/ready`)).status, 503);
+    assert.deepEqual((await request(`${url}/health/ready?tag=db`)).json(), { status: 'ready', health: 'degraded' });
+    const healthJson = await request(`${url}/health?tag=external`, { headers: { Accept: 'application/health+json' } });
+    assert.equal(healthJson.status, 503);
+    assert.deepEqual(Object.keys((healthJson.json() as { checks: object }).checks), ['payments']);
+    // An unknown tag is a typo, not an empty, healthy group; the tag is not echoed back.
+    const unknown = await request(`${url}/health?tag=%3Cscript%3E`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.json(), { error: 'no health check has that tag' });
+    assert.equal((await request(`${url}/health/ready?tag=nope`)).status, 404);
+  });
+
   it('/health/ready is 503 while draining, while liveness stays 200', async () => {
     const url = await start({ drainDelayMs: 2_000 });
     const draining = drainAndShutdown();

@@ -190,6 +190,14 @@ describe('HealthRegistry', () => {
     assert.equal((await registry.runAll()).status, 'unhealthy');
   });
 
+  it('rejects bad tags, naming the check', () => {
+    for (const tags of ['db', [''], ['has space'], [42], ['x'.repeat(65)]]) {
+      assert.throws(() => registry.register('db', () => undefined, { tags: tags as string[] }),
+        /register\("db"\): tags must be a list of words \(letters, digits, "_", "-", "\.", ":"\), got /);
+    }
+    assert.deepEqual(registry.names(), []);
+  });
+
   it('refuses a second function under a taken name, accepts the same one, and unregisters', async () => {
     const check = () => ({ status: 'healthy' as const });
     registry.register('redis', check);

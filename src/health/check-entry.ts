@@ -20,6 +20,11 @@ export interface HealthCheckOptions {
    * migrations applied), then never looks at it again.
    */
   probes?: readonly Probe[];
+  /**
+   * Groups the check belongs to (Spring's health groups, ASP.NET's predicates):
+   * `/health?tag=db` answers for the checks tagged "db" only.
+   */
+  tags?: readonly string[];
   /** Consecutive failing runs before the check reports UNHEALTHY (flapping protection). Default 1. */
   failAfter?: number;
   /** Consecutive passing runs before a failing check reports passing again. Default 1. */
@@ -33,6 +38,7 @@ export class CheckEntry {
   readonly timeoutMs: number | undefined;
   readonly critical: boolean;
   readonly probes: ReadonlySet<Probe>;
+  readonly tags: ReadonlySet<string>;
   // The current run's result, settling by its deadline: a second caller joins it.
   #current: Promise<HealthCheckResult> | undefined;
   // The check's own promise: it may outlive the deadline (a hung socket).
@@ -46,6 +52,7 @@ export class CheckEntry {
     this.timeoutMs = options.timeoutMs;
     this.critical = options.critical ?? true;
     this.probes = new Set(options.probes ?? ['readiness']);
+    this.tags = new Set(options.tags ?? []);
     this.#flapping = new FlappingGuard({ failAfter: options.failAfter ?? 1, recoverAfter: options.recoverAfter ?? 1 });
   }
 

@@ -172,6 +172,17 @@ export class HealthRegistry {
     return snapshot;
   }
 
+  /**
+   * `snapshot` for the checks carrying any of `tags` (its verdicts recomputed for them);
+   * undefined when no registered check carries one (a typo, most likely).
+   */
+  withTags(snapshot: HealthSnapshot, tags: readonly string[]): HealthSnapshot | undefined {
+    const tagged = (entry: CheckEntry) => tags.some((tag) => entry.tags.has(tag));
+    if (![...this.#checks.values()].some(tagged)) return undefined;
+    const kept = snapshot.entries.flatMap((entry, i) => (tagged(entry) ? [[entry, snapshot.report.checks[i]!] as const] : []));
+    return summarize(kept.map(([entry]) => entry), kept.map(([, result]) => result), snapshot.finishedAt, snapshot.version);
+  }
+
   /** `snapshot`'s results for the checks still registered (same entry, not just same name). */
   #restrict(snapshot: HealthSnapshot): HealthSnapshot {
     const kept = snapshot.entries.flatMap((entry, i) =>
@@ -201,6 +212,16 @@ function effectiveStatus(status: HealthStatus, entry: CheckEntry): HealthStatus 
 
 const PROBES: readonly Probe[] = ['readiness', 'liveness', 'startup'];
 
+const TAG_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 function validateRegistration(name: unknown, check: unknown, options: HealthCheckOptions): void {
   const where = `healthRegistry.register(${typeof name === 'string' ? JSON.stringify(name) : String(name)})`;
   if (typeof name !== 'string' || name.trim() === '') {
@@ -223,6 +244,13 @@ function validateRegistration(name: unknown, check: unknown, options: HealthChec
     const runs = options[key];
     if (runs !== undefined && !(Number.isInteger(runs) && runs >= 1 && runs <= 1000)) {
       throw new RangeError(`${where}: ${key} must be a whole number of consecutive runs from 1 to 1000, got ${typeof runs === 'string' ? JSON.stringify(runs) : String(runs)}`);
+    }
+  }
+  if (options.tags !== undefined) {
+    const { tags } = options;
+    if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || !TAG_PATTERN.test(tag))) {
+      throw new TypeError(`${where}: tags must be a list of words (letters, digits, "_", "-", ".", ":"), `
+        + `got ${safeJson(tags)}`);
     }
   }
   if (probes !== undefined) {

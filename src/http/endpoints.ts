@@ -2,7 +2,7 @@
 // mounted by the built-in server and exported as healthRouter for the app's own server.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HealthRegistry } from '../health/registry.ts';
+import type { HealthRegistry, HealthSnapshot } from '../health/registry.ts';
 import { HEALTH_JSON, healthJsonStatusCode, toHealthJson } from '../health/health-json.ts';
 import { HealthStatus } from '../health/status.ts';
 import { warn } from '../warnings.ts';
@@ -61,7 +61,9 @@ type Route = (req: IncomingMessage, res: ServerResponse, view: EndpointView) => 
 
 const routes: Record<string, Route> = {
   '/health': async (req, res, { registry, authorized }) => {
-    const { report } = await registry.snapshot();
+    const snapshot = forTags(req, registry, await registry.snapshot());
+    if (!snapshot) return noSuchTag(req, res);
+    const { report } = snapshot;
     // Without the token, the verdict only: check names and messages describe the infrastructure.
     const details = authorized(req);
     // The answer depends on Accept: a cache between us and the client must know.
@@ -82,7 +84,9 @@ const routes: Record<string, Route> = {
   },
 
   '/health/ready': async (req, res, view) => {
-    const { readiness } = await view.registry.snapshot(PROBE_WAIT_MS);
+    const snapshot = forTags(req, view.registry, await view.registry.snapshot(PROBE_WAIT_MS));
+    if (!snapshot) return noSuchTag(req, res);
+    const { readiness } = snapshot;
     // Read after the wait: a shutdown that began meanwhile must already answer 503.
     const { state } = view;
     if (state !== 'serving') return sendJson(req, res, 503, { status: 'not_ready', health: readiness, reason: state });
@@ -143,6 +147,21 @@ export function createEndpointHandler(current: () => EndpointView) {
     }
     if (served) served.catch((error: unknown) => failed(req, res, error));
   };
+}
+
+/**
+ * `?tag=db` (repeatable: any of them) narrows /health and /health/ready to the checks with
+ * that tag; undefined when no check has any of them. Without `tag`, the whole snapshot.
+ */
+function forTags(req: IncomingMessage, registry: HealthRegistry, snapshot: HealthSnapshot): HealthSnapshot | undefined {
+  const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+  const tags = new URLSearchParams(query).getAll('tag');
+  return tags.length === 0 ? snapshot : registry.withTags(snapshot, tags);
+}
+
+function noSuchTag(req: IncomingMessage, res: ServerResponse): void {
+  // Not echoing the tag back: the endpoints never reflect request input.
+  sendJson(req, res, 404, { error: 'no health check has that tag' });
 }
 
 function unauthorized(req: IncomingMessage, res: ServerResponse): void {

@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resource, ResourceDetector } from '@opentelemetry/resources';
+import { installHint, isNotInstalled } from './optional.ts';
 import { load } from './telemetry/load.ts';
 import { readKeyValues, readList, readString, type Env } from './telemetry/env.ts';
 import type { Warn } from './warnings.ts';
@@ -103,7 +104,7 @@ function withoutCommandLine(detector: ResourceDetector): ResourceDetector {
   };
 }
 
-/** Loaded only when named: each package exports its detectors as `...Detector` values. */
+/** Optional peer dependencies (optional.ts), loaded only when named: each package exports its detectors as `...Detector` values. */
 const CLOUD: Record<string, string> = {
   aws: '@opentelemetry/resource-detector-aws',
   gcp: '@opentelemetry/resource-detector-gcp',
@@ -144,8 +145,13 @@ function loadCloud(pkg: string, name: string, warn: Warn): ResourceDetector[] {
     return Object.entries(exports)
       .filter(([key, value]) => key.endsWith('Detector') && typeof value === 'object' && value !== null)
       .map(([, value]) => value as ResourceDetector);
-  } catch {
-    warn('OBS_PACKAGE_MISSING', `OTEL_NODE_RESOURCE_DETECTORS: '${name}' needs ${pkg}, which is not installed; skipped`);
+  } catch (error) {
+    if (isNotInstalled(error, pkg)) {
+      warn('OBS_PACKAGE_MISSING', `OTEL_NODE_RESOURCE_DETECTORS: '${name}' needs ${pkg}, which is not installed; `
+        + `the ${name} detector is off (${installHint(pkg)})`);
+    } else {
+      warn('OBS_PACKAGE_MISSING', `OTEL_NODE_RESOURCE_DETECTORS: ${pkg} failed to load (${(error as Error).message}); the ${name} detector is off`);
+    }
     return [];
   }
 }

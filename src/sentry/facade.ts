@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingListener } from '../http/incoming.ts';
 import { load } from '../telemetry/load.ts';
+import { installHint, isNotInstalled } from '../optional.ts';
 import { warn } from '../warnings.ts';
 import { isValidDsn } from './dsn.ts';
 import { observeUnhandledRejections } from './rejections.ts';
@@ -141,6 +142,11 @@ export const sentry = {
     try {
       Sentry = loadSdk();
     } catch (error) {
+      if (isNotInstalled(error, '@sentry/node')) {
+        // An optional peer dependency: the default install leaves it out (optional.ts).
+        warn('OBS_PACKAGE_MISSING', `a Sentry DSN is set but @sentry/node is not installed; Sentry is off (${installHint('@sentry/node')})`);
+        return false;
+      }
       warn('OBS_SENTRY_LOAD', `Sentry is off: @sentry/node could not be loaded (${(error as Error).message})`);
       return false;
     }

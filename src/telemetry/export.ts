@@ -5,6 +5,7 @@
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readKeyValues, readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
 import { boundRequestsTo } from './export-deadline.ts';
+import { installHint } from '../optional.ts';
 import { load } from './load.ts';
 
 // Span processors — turns an ExportPlan into span processors, loading only the exporter packages the plan
@@ -29,7 +30,7 @@ export function createSpanProcessors(plan: ExportPlan, warn: Warn): SpanProcesso
       continue;
     }
     if (!isInstalled(PACKAGES[target.protocol])) {
-      warn('OBS_PACKAGE_MISSING', `OTLP protocol ${target.protocol} needs ${PACKAGES[target.protocol]}, which is not installed; spans are not exported there`);
+      warn('OBS_PACKAGE_MISSING', `OTLP protocol ${target.protocol} needs ${PACKAGES[target.protocol]}, which is not installed; spans are not exported there (${installHint(PACKAGES[target.protocol])})`);
       continue;
     }
     const exporter = new LazySpanExporter(() => withRequestDeadline(createOtlpExporter(target, warn), target), (error) => warn('OBS_SPAN_EXPORT_FAILED', `exporting spans to ${target.url ?? `the default ${target.protocol} endpoint`} failed` +

@@ -24,9 +24,9 @@ export interface Child {
   kill(): void;
 }
 
-export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+export function startNode(args: string[], env: NodeJS.ProcessEnv = {}, cwd: string = ROOT): Child {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

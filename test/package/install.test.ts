@@ -153,8 +153,8 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://localhost:'
     });
   }
 
-  it('optional packages configured but not installed: one warning each naming the package, and the app runs', async () => {
-    const { child, app, observability } = await startApp(['--import', '@wizamart/observability/register', 'server.js'], {
+  it('optional packages configured but not installed: one warning each with the command to install it; the app runs; the command works', async () => {
+    const start = () => startApp(['--import', '@wizamart/observability/register', 'server.js'], {
       // Metrics on: target_info needs the resource, so the detectors run.
       ENABLE_METRICS: 'true',
       SENTRY_DSN: 'http://public@127.0.0.1:9/1',
@@ -162,17 +162,29 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://localhost:'
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
     });
+    const commands = new Map<string, string>();
+    const { child, app, observability } = await start();
     try {
       assert.equal((await request(`${app}/order`)).status, 200);
       assert.equal((await request(`${observability}/health/ready`)).status, 200);
       const stderr = child.stderr();
       for (const pkg of ['@sentry/node', '@opentelemetry/resource-detector-gcp', '@opentelemetry/exporter-trace-otlp-grpc']) {
-        const lines = stderr.split('\n').filter((line) => line.includes(`OBS_PACKAGE_MISSING`) && line.includes(`npm install ${pkg}\``));
+        const lines = stderr.split('\n').filter((line) => line.includes('OBS_PACKAGE_MISSING')
+          && [`npm install ${pkg}@`, `npm install '${pkg}@`, `npm install ${pkg}\``].some((start) => line.includes(start)));
         assert.equal(lines.length, 1, `one OBS_PACKAGE_MISSING for ${pkg}; stderr:\n${stderr}`);
+        commands.set(pkg, /`(npm install [^`]+)`/.exec(lines[0]!)![1]!);
       }
     } finally {
       await stop(child);
     }
+    // The printed command installs what turns the feature on: the gRPC exporter's, the
+    // smallest, run as printed; then that warning is gone.
+    const command = commands.get('@opentelemetry/exporter-trace-otlp-grpc')!;
+    await run('sh', ['-e', '-c', command], consumer.app);
+    const again = await start();
+    await stop(again.child);
+    assert.doesNotMatch(again.child.stderr(), /exporter-trace-otlp-grpc/);
+    assert.match(again.child.stderr(), /@sentry\/node/);
   });
 
   // What tsc says does not depend on the Node running it: checked once, on Node 24 (~30 s of CI).

@@ -28,7 +28,8 @@ interface Started { child: Child; app: string; observability: string }
 async function startApp(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
   const child = startNode(args, { ...PORTS, ...env }, consumer.app);
   try {
-    const app = (await child.waitFor(/listening on (http:\/\/localhost:\d+)/, 20_000))[1]!;
+    // Apps print localhost (as the guide does); tests talk to 127.0.0.1 only.
+    const app = (await child.waitFor(/listening on (http:\/\/localhost:\d+)/, 20_000))[1]!.replace('localhost', '127.0.0.1');
     const observability = (await child.waitFor(LISTENING, 10_000, 'stderr'))[1]!;
     return { child, app, observability };
   } catch (error) {

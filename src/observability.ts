@@ -59,6 +59,8 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
   telemetry ??= startTelemetry({ resource: current.resource, env: config.env, sentryOtlp: sentry.otlpEndpoint(), warn });
   if (telemetry.serverSpans) current.incoming.add(telemetry.serverSpans);
+  // Exemplars link metrics to traces that exist: only when spans are exported.
+  if (telemetry.tracing) current.metrics?.enableExemplars();
   current.started = start(current);
   return current.started;
 }

@@ -12,11 +12,11 @@ import { pipelineOptions } from './helpers/metrics-pipeline.ts';
 test('a real Prometheus scrapes /metrics and stores the series as declared', { timeout: 60_000 }, async () => {
   requireBinaries('prometheus');
   const scrapes: http.IncomingHttpHeaders[] = [];
-  const served: { encoding?: string | number | string[] | undefined }[] = [];
+  const served: { encoding?: string | number | string[] | undefined; type?: string | number | string[] | undefined }[] = [];
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();
     scrapes.push(req.headers);
-    res.on('finish', () => served.push({ encoding: res.getHeader('content-encoding') }));
+    res.on('finish', () => served.push({ encoding: res.getHeader('content-encoding'), type: res.getHeader('content-type') }));
     void pipeline.handle(req, res);
   });
   const pipeline = startMetrics({
@@ -55,10 +55,12 @@ test('a real Prometheus scrapes /metrics and stores the series as declared', { t
     assert.equal(health?.value[1], '0.5');
     const [cpu] = await prometheus.query('process_cpu_seconds_total');
     assert.ok(Number(cpu?.value[1]) > 0);
-    // Prometheus asked OpenMetrics-first with gzip; it got gzipped text 0.0.4 and accepted it.
+    // Prometheus asked OpenMetrics-first with gzip; it got gzipped OpenMetrics and accepted it
+    // (waitForScrape fails on any scrape error), counters and histograms under their declared names.
     assert.match(String(scrapes[0]?.accept), /^application\/openmetrics-text/);
     assert.match(String(scrapes[0]?.['accept-encoding']), /gzip/);
     assert.equal(served[0]?.encoding, 'gzip');
+    assert.equal(served[0]?.type, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
     // Its scrapes are to our own server: not counted as app requests.
     assert.deepEqual(await prometheus.query('http_server_request_duration_seconds_count > 0'), []);
   } finally {

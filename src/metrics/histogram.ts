@@ -4,6 +4,7 @@
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { DataPointType, type Histogram as OTelHistogram, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { type ExemplarHolder, type Exemplars, recordExemplar } from './exemplars.ts';
 import { Metric, type Series } from './metric.ts';
 import type { RegistryState } from './state.ts';
 import { badValue, noLabels } from './validate.ts';
@@ -17,11 +18,13 @@ export interface HistogramOptions {
 }
 
 /** One label set of a histogram. */
-export class HistogramSeries implements Series {
+export class HistogramSeries implements Series, ExemplarHolder {
   /** counts[i] for bounds[i]; the last slot is the +Inf bucket. */
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** Per bucket, the last observation made in a sampled span (OpenMetrics only). */
+  exemplars: Exemplars | undefined = undefined;
   readonly attributes: Attributes;
   private readonly state: RegistryState;
   private readonly metric: string;
@@ -45,6 +48,7 @@ export class HistogramSeries implements Series {
     (this.counts[i] as number)++;
     this.sum += v;
     this.count++;
+    if (this.state.exemplars) recordExemplar(this, this.counts.length, i, v);
   }
 
   /** Starts a timer; calling the returned function observes and returns the elapsed seconds. */
@@ -61,6 +65,7 @@ export class HistogramSeries implements Series {
     this.counts.fill(0);
     this.sum = 0;
     this.count = 0;
+    this.exemplars = undefined;
   }
 }
 
@@ -91,7 +96,8 @@ export class Histogram<L extends string = string> extends Metric<HistogramSeries
     // Copies, so a scrape serialises one consistent snapshot even if observe() runs meanwhile.
     return {
       ...this.metricData(
-        (s): OTelHistogram => ({ buckets: { boundaries, counts: Array.from(s.counts) }, sum: s.sum, count: s.count }),
+        // `exemplars` rides along for the exposition (OTel's point type has no such field).
+        (s): OTelHistogram => ({ buckets: { boundaries, counts: Array.from(s.counts) }, sum: s.sum, count: s.count, exemplars: s.exemplars }) as OTelHistogram,
         endTime,
       ),
       dataPointType: DataPointType.HISTOGRAM,

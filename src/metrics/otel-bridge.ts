@@ -8,12 +8,13 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { warn } from '../warnings.ts';
 import { serialize } from './exposition.ts';
 import type { MetricsRegistry } from './registry.ts';
+import type { ExpositionFormat } from './respond.ts';
 
 export interface OTelBridge {
   /** Global-registrable provider: OTel meters obtained from it are served beside the facade. */
   readonly provider: MeterProvider;
-  /** One collection through the exporter, as Prometheus text 0.0.4. */
-  render(): Promise<string>;
+  /** One collection through the exporter, as Prometheus text 0.0.4 or OpenMetrics 1.0. */
+  render(format?: ExpositionFormat): Promise<string>;
   shutdown(): Promise<void>;
 }
 
@@ -33,10 +34,10 @@ export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: nu
   const otelSerializer = new PrometheusSerializer('', false, undefined, false, true);
   return {
     provider,
-    async render() {
+    async render(format = 'text') {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) warn('OBS_METRICS_COLLECT', `some metrics could not be collected at this scrape: ${String(errors[0])}`, 'metrics-collect-errors');
-      return serialize(resourceMetrics, otelSerializer);
+      return serialize(resourceMetrics, otelSerializer, format === 'openmetrics');
     },
     shutdown: () => provider.shutdown(),
   };

@@ -14,7 +14,7 @@ import { recordHttpServerMetrics } from './http-server.ts';
 import { createOTelBridge } from './otel-bridge.ts';
 import { metricsRegistry, type MetricsRegistry } from './registry.ts';
 import { sendText } from '../http/respond.ts';
-import { sendExposition } from './respond.ts';
+import { negotiateFormat, sendExposition } from './respond.ts';
 import { recordRuntimeMetrics } from './runtime.ts';
 
 export interface MetricsOptions {
@@ -31,6 +31,8 @@ export interface MetricsOptions {
 export interface MetricsPipeline {
   /** Serves GET/HEAD /metrics; the caller has already matched path and method. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** The SDK's tracing is on: histograms keep exemplars of sampled spans, served in OpenMetrics. */
+  enableExemplars(): void;
   /** Stops collectors, unregisters the global meter provider, facade back to no-op. */
   shutdown(): Promise<void>;
 }
@@ -59,11 +61,15 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
     async handle(req, res) {
       if (stopped) return sendText(req, res, 404, 'metrics are disabled');
       try {
-        await sendExposition(req, res, await bridge.render());
+        const format = negotiateFormat(req.headers.accept);
+        await sendExposition(req, res, await bridge.render(format), format);
       } catch (err) {
         if (res.headersSent) res.destroy();
         else sendText(req, res, 500, `metrics collection failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+    },
+    enableExemplars() {
+      if (!stopped) registry.enableExemplars();
     },
     async shutdown() {
       if (stopped) return;

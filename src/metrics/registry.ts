@@ -109,6 +109,12 @@ export class MetricsRegistry {
   /** Back to validate-and-drop. */
   disable(): void {
     this.state.on = false;
+    this.state.exemplars = false;
+  }
+
+  /** Histograms keep exemplars from sampled spans (only worth it, and only done, when tracing is on). */
+  enableExemplars(): void {
+    this.state.exemplars = true;
   }
 
   /** Runs `hook` at every collection, before data is read (scrape-time gauges). Returns an unsubscribe. */

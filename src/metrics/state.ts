@@ -11,6 +11,8 @@ export interface RegistryState {
   cardinalityLimit: number;
   /** Start of the cumulative interval, reported to OTel as each point's startTime. */
   startTime: HrTime;
+  /** The SDK's tracing is on: histograms keep exemplars from sampled spans (src/metrics/exemplars.ts). */
+  exemplars: boolean;
 }
 
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
@@ -24,5 +26,5 @@ export function nowHrTime(): HrTime {
 }
 
 export function createState(): RegistryState {
-  return { on: false, cardinalityLimit: DEFAULT_CARDINALITY_LIMIT, startTime: nowHrTime() };
+  return { on: false, cardinalityLimit: DEFAULT_CARDINALITY_LIMIT, startTime: nowHrTime(), exemplars: false };
 }

@@ -59,11 +59,21 @@ export interface PrometheusServer {
   waitForScrape(timeoutMs?: number): Promise<void>;
   /** Instant query; returns the result vector. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Stored exemplars of the series `selector` selects, over the last hour (needs feature `exemplar-storage`). */
+  queryExemplars(selector: string): Promise<ExemplarSeries[]>;
   stop(): Promise<void>;
 }
 
-/** Starts Prometheus on 127.0.0.1 scraping http://127.0.0.1:<targetPort>/metrics every second. */
-export async function startPrometheus(targetPort: number): Promise<PrometheusServer> {
+export interface ExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
+/**
+ * Starts Prometheus on 127.0.0.1 scraping http://127.0.0.1:<targetPort>/metrics every second.
+ * `features`: values for --enable-feature, e.g. 'exemplar-storage'.
+ */
+export async function startPrometheus(targetPort: number, { features = [] as string[] } = {}): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-test-'));
   const port = await freePort();
   writeFileSync(
@@ -86,6 +96,7 @@ export async function startPrometheus(targetPort: number): Promise<PrometheusSer
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...features.map((feature) => `--enable-feature=${feature}`),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -153,6 +164,10 @@ export async function startPrometheus(targetPort: number): Promise<PrometheusSer
         result: { metric: Record<string, string>; value: [number, string] }[];
       };
       return data.result;
+    },
+    queryExemplars: async (selector) => {
+      const end = Date.now() / 1000;
+      return (await api(`/api/v1/query_exemplars?query=${encodeURIComponent(selector)}&start=${end - 3600}&end=${end + 60}`)) as ExemplarSeries[];
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   type Demo, type Scrape, TARGET_LABELS, promqlNames, requireBinary, run, startDemo, unknownNames,
 } from './helpers/scrape.ts';
 
-interface Target { refId: string; expr: string; datasource?: { type?: string; uid?: string } }
+interface Target { refId: string; expr: string; exemplar?: boolean; datasource?: { type?: string; uid?: string } }
 interface Panel {
   id: number;
   type: string;
@@ -110,6 +110,12 @@ describe('deploy/grafana/dashboard.json', () => {
     ]) {
       assert.ok(all.some((q) => q.expr.includes(`${metric}{`)), `a panel shows ${metric}`);
     }
+  });
+
+  it('latency panels show exemplars (Prometheus stores them from the OpenMetrics scrape; docs/metrics.md)', () => {
+    const latency = queries.filter(({ target }) => /^histogram_quantile\(.*_bucket\{/.test(target.expr));
+    assert.ok(latency.length >= 2);
+    for (const { panel, target } of latency) assert.equal(target.exemplar, true, `panel ${panel.id} "${panel.title}" ${target.refId}`);
   });
 
   it('uses only metric and label names a real scrape of the SDK has, filtered by job and instance', () => {

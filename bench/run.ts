@@ -21,6 +21,7 @@ function hasWrk(): boolean {
 const benches: { file: string; args: string[]; needs?: () => string | undefined }[] = [
   { file: 'bench/metrics-hotpath.ts', args: [] },
   { file: 'bench/metrics-render.ts', args: [] },
+  { file: 'bench/metrics-render-openmetrics.ts', args: [] },
   { file: 'bench/startup.ts', args: write },
   { file: 'bench/http-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : 'wrk is not installed: apt-get install wrk') },
 ];

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
+import { metrics } from '@opentelemetry/api';
 import { metricsRegistry, startMetrics } from '../src/metrics/index.ts';
 import { requireBinaries, startPrometheus } from './helpers/prometheus.ts';
 import { pipelineOptions } from './helpers/metrics-pipeline.ts';
@@ -32,6 +33,10 @@ test('a real Prometheus scrapes /metrics and stores the series as declared', { t
   orders.labels({ method: 'GET', endpoint: '/api/products', status: '200' }).inc(1234);
   const latency = metricsRegistry.histogram('shop_latency_seconds', 'Shop latency', ['endpoint'], { buckets: [0.01, 0.05, 0.1] });
   latency.labels('/api/products').observe(0.045);
+  // What OpenMetrics writes differently: a counter without _total (typed unknown), a quote in
+  // HELP (escaped), an OTel meter with a unit that is not a suffix of its name (UNIT dropped).
+  metricsRegistry.counter('shop_jobs_processed', 'Jobs "processed"').inc(2);
+  metrics.getMeter('shop-lib').createHistogram('shop.queue.wait', { unit: 'ms', description: 'Queue wait' }).record(12);
 
   const prometheus = await startPrometheus(port);
   try {
@@ -51,6 +56,9 @@ test('a real Prometheus scrapes /metrics and stores the series as declared', { t
       buckets.map((b) => [b.metric.le, b.value[1]]).sort(),
       [['+Inf', '1'], ['0.01', '0'], ['0.05', '1'], ['0.1', '1']],
     );
+    const [jobs] = await prometheus.query('shop_jobs_processed');
+    assert.equal(jobs?.value[1], '2');
+    assert.equal((await prometheus.query('shop_queue_wait_count'))[0]?.value[1], '1');
     const [health] = await prometheus.query('health_check_status{check="database"}');
     assert.equal(health?.value[1], '0.5');
     const [cpu] = await prometheus.query('process_cpu_seconds_total');

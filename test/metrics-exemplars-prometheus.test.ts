@@ -43,12 +43,14 @@ test('Prometheus stores exemplars whose trace and span ids are spans the OTLP re
     const work = (await stored('checkout_work_seconds_bucket{step="charge"}')).flatMap((s) => s.exemplars);
     assert.ok(requests.length > 0, 'no exemplar on the request-duration histogram');
     assert.ok(work.length > 0, 'no exemplar on the facade histogram timed across an await');
+    const counter = (await stored('checkouts_total')).flatMap((s) => s.exemplars);
+    assert.ok(counter.length > 0, 'no exemplar on the facade counter');
 
     const spans = await receiver.waitFor((all) => all.filter((s) => s.kind === SERVER).length >= 5);
     const servers = new Map(spans.filter((s) => s.kind === SERVER).map((s) => [s.spanId, s.traceId]));
-    for (const exemplar of [...requests, ...work]) {
+    for (const exemplar of [...requests, ...work, ...counter]) {
       const { trace_id: traceId, span_id: spanId } = exemplar.labels;
-      // Both histograms are observed while the request's SERVER span is active.
+      // All three are recorded while the request's SERVER span is active.
       assert.equal(servers.get(spanId!), traceId, `exemplar ${JSON.stringify(exemplar)} names no span the receiver got`);
       assert.ok(Number(exemplar.value) > 0);
     }

@@ -168,6 +168,38 @@ describe('exemplars', () => {
     metricsRegistry.removeMetric('ex_latency_seconds');
   });
 
+  test("a counter's _total sample carries its last sampled increment; not a counter typed unknown, not a scrape-time increment", async () => {
+    // The scrape itself runs in a sampled span, as one answered by healthRouter on the app's server does.
+    const server = http.createServer((req, res) => inSpan('00f067aa0ba902c0', TraceFlags.SAMPLED, () => void pipeline.handle(req, res)));
+    const pipeline = startMetrics(pipelineOptions(server));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    served = {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`,
+      pipeline,
+      close: async () => {
+        await pipeline.shutdown();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+    pipeline.enableExemplars();
+    const orders = metricsRegistry.counter('ex_orders_total', 'Orders', ['status']);
+    const jobs = metricsRegistry.counter('ex_jobs', 'Jobs');
+    const scrapes = metricsRegistry.counter('ex_scrapes_total', 'Incremented at scrape time');
+    const stop = metricsRegistry.onCollect(() => scrapes.inc());
+    inSpan('00f067aa0ba902c1', TraceFlags.SAMPLED, () => {
+      orders.labels('paid').inc(2);
+      jobs.inc();
+    });
+    const { text } = await scrape(served.url, PROMETHEUS_ACCEPT);
+    stop();
+    assert.match(text, /^ex_orders_total\{status="paid"\} 2 # \{trace_id="0af7651916cd43dd8448eb211c80319c",span_id="00f067aa0ba902c1"\} 2 \d+(\.\d+)?$/m);
+    assert.match(text, /^ex_jobs 1$/m);
+    assert.match(text, /^ex_scrapes_total 1$/m);
+    assert.doesNotMatch((await scrape(served.url, 'text/plain;version=0.0.4')).text, /trace_id/);
+    for (const name of ['ex_orders_total', 'ex_jobs', 'ex_scrapes_total']) metricsRegistry.removeMetric(name);
+  });
+
   test('tracing off: spans are not read and nothing is allocated per series', async () => {
     served = await serve(); // enableExemplars() not called: the SDK's tracing is off
     const latency = metricsRegistry.histogram('ex_off_seconds', 'Latency', [], { buckets: [0.1] });

@@ -2,13 +2,16 @@
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { DataPointType, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { type ExemplarHolder, type Exemplars, recordExemplar } from './exemplars.ts';
 import { Metric, type Series } from './metric.ts';
 import type { RegistryState } from './state.ts';
 import { badValue, negativeIncrement, noLabels } from './validate.ts';
 
 /** One label set of a counter. */
-export class CounterSeries implements Series {
+export class CounterSeries implements Series, ExemplarHolder {
   value = 0;
+  /** The last increment made in a sampled span (OpenMetrics only). */
+  exemplars: Exemplars | undefined = undefined;
   readonly attributes: Attributes;
   private readonly state: RegistryState;
   private readonly metric: string;
@@ -23,11 +26,15 @@ export class CounterSeries implements Series {
   inc(n = 1): void {
     // One comparison rejects negatives, NaN, +Inf and non-numbers together.
     if (!(n >= 0 && n < Infinity) || typeof n !== 'number') this.reject(n);
-    if (this.state.on) this.value += n;
+    if (this.state.on) {
+      this.value += n;
+      if (this.state.exemplars) recordExemplar(this, 1, 0, n);
+    }
   }
 
   zero(): void {
     this.value = 0;
+    this.exemplars = undefined;
   }
 
   private reject(n: unknown): never {
@@ -52,10 +59,19 @@ export class Counter<L extends string = string> extends Metric<CounterSeries, L>
   }
 
   toMetricData(endTime: HrTime): SumMetricData {
-    return {
+    const data: SumMetricData = {
       ...this.metricData((s) => s.value, endTime),
       dataPointType: DataPointType.SUM,
       isMonotonic: true,
     };
+    // `exemplars` rides along on the point for the exposition (OTel's point type has no such field).
+    if (this.state.exemplars) {
+      const series = this.series();
+      for (let i = 0; i < series.length; i++) {
+        const exemplars = (series[i] as CounterSeries).exemplars;
+        if (exemplars) Object.assign(data.dataPoints[i] as object, { exemplars });
+      }
+    }
+    return data;
   }
 }

@@ -1,7 +1,8 @@
 // Exemplars: the trace behind an observation, so a latency spike in Grafana links to a trace
 // that caused it. A histogram series keeps, per bucket, the last observation made while a
 // sampled span was active (OpenMetrics allows one exemplar per bucket; "last" needs no
-// comparison and no clock beyond Date.now()). Only read by the OpenMetrics exposition.
+// comparison and no clock beyond Date.now()); a counter series keeps its last increment, as
+// one slot. Only read by the OpenMetrics exposition.
 //
 // Cost: nothing unless the SDK's tracing is on (RegistryState.exemplars, one field read).
 // With tracing on, an observation reads the active context and the span's ids (strings the
@@ -61,7 +62,7 @@ export function recordExemplar(holder: ExemplarHolder, buckets: number, bucket: 
   (holder.exemplars ??= new Exemplars(buckets)).record(bucket, value, ids.traceId, ids.spanId);
 }
 
-/** The exemplars a histogram point carries beside OTel's fields (the facade's points only). */
-export function exemplarsOf(value: object): Exemplars | undefined {
-  return (value as { exemplars?: Exemplars }).exemplars;
+/** The exemplars riding beside OTel's fields: on a histogram point's value, on a counter's point (the facade's points only). */
+export function exemplarsOf(carrier: object): Exemplars | undefined {
+  return (carrier as { exemplars?: Exemplars }).exemplars;
 }

@@ -11,7 +11,7 @@
 // break when Prometheus switches format): a counter's family is its name without `_total`
 // (a facade counter declared without `_total` is typed `unknown`, so its one sample keeps
 // its name), HELP escapes `"`, `# UNIT` only where the name ends in it, histogram buckets
-// carry their exemplars, and `# EOF` ends the body. No `_created`: optional, and a series
+// and counters' `_total` samples carry their exemplars, and `# EOF` ends the body. No `_created`: optional, and a series
 // per counter more in every Prometheus.
 
 import type { Attributes } from '@opentelemetry/api';
@@ -142,7 +142,9 @@ function openMetricsFamily(metric: MetricData): string {
   let text = metadata(familyName, metric.descriptor.description, type);
   for (const point of metric.dataPoints as DataPoint<number>[]) {
     const labels = labelsOf(point.attributes);
-    text += `${name}${labels === '' ? '' : `{${labels}}`} ${number(point.value)}\n`;
+    // OpenMetrics allows an exemplar on a counter's _total sample, not on unknown or gauge.
+    const exemplar = type === 'counter' ? exemplarsOf(point)?.text(0) : undefined;
+    text += `${name}${labels === '' ? '' : `{${labels}}`} ${number(point.value)}${exemplar === undefined ? '' : ` ${exemplar}`}\n`;
   }
   return text;
 }

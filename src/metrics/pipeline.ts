@@ -5,7 +5,7 @@
 //   exporter.collect() -> exposition.ts -> respond.ts on the caller's own /metrics route.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metrics } from '@opentelemetry/api';
+import { context, metrics, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { IncomingHttp } from '../http/incoming.ts';
 import { warn } from '../warnings.ts';
@@ -62,7 +62,9 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
       if (stopped) return sendText(req, res, 404, 'metrics are disabled');
       try {
         const format = negotiateFormat(req.headers.accept);
-        await sendExposition(req, res, await bridge.render(format), format);
+        // Outside any span: scrape-time hooks (CPU counters) must not take the exemplar of a
+        // request whose span is never exported (a scrape answered by healthRouter on the app's server).
+        await sendExposition(req, res, await context.with(ROOT_CONTEXT, () => bridge.render(format)), format);
       } catch (err) {
         if (res.headersSent) res.destroy();
         else sendText(req, res, 500, `metrics collection failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -31,7 +31,7 @@ export interface MetricsOptions {
 export interface MetricsPipeline {
   /** Serves GET/HEAD /metrics; the caller has already matched path and method. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** The SDK's tracing is on: histograms keep exemplars of sampled spans, served in OpenMetrics. */
+  /** The SDK's tracing is on: histograms and counters keep exemplars of sampled spans, served in OpenMetrics. */
   enableExemplars(): void;
   /** Stops collectors, unregisters the global meter provider, facade back to no-op. */
   shutdown(): Promise<void>;

@@ -112,7 +112,7 @@ export class MetricsRegistry {
     this.state.exemplars = false;
   }
 
-  /** Histograms keep exemplars from sampled spans (only worth it, and only done, when tracing is on). */
+  /** Histograms and counters keep exemplars from sampled spans (only worth it, and only done, when tracing is on). */
   enableExemplars(): void {
     this.state.exemplars = true;
   }

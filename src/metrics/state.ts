@@ -11,7 +11,7 @@ export interface RegistryState {
   cardinalityLimit: number;
   /** Start of the cumulative interval, reported to OTel as each point's startTime. */
   startTime: HrTime;
-  /** The SDK's tracing is on: histograms keep exemplars from sampled spans (src/metrics/exemplars.ts). */
+  /** The SDK's tracing is on: histograms and counters keep exemplars from sampled spans (src/metrics/exemplars.ts). */
   exemplars: boolean;
 }
 

@@ -1,9 +1,18 @@
 // The preload: `node --import @wizamart/observability/register app.js`.
 // Reads the environment, starts the framework, and drains and flushes on SIGTERM/SIGINT.
 // Everything else lives in src/.
+//
+// NODE_OPTIONS="--import …/register" reaches every Node process below it: `npm start` runs
+// the preload in npm itself before the app. A launcher (src/processes/role.ts) starts
+// nothing and loads nothing more than the role check: the app it launches does the rest.
+// Worker threads get no signal handlers: signals are delivered to the main thread.
 
-import { drainAndShutdown, initObservability } from './src/observability.ts';
-import { installSignalHandlers } from './src/signals.ts';
+import { detectRole } from './src/processes/role.ts';
 
-void initObservability();
-installSignalHandlers(drainAndShutdown);
+const role = detectRole();
+if (role.kind !== 'launcher') {
+  const { drainAndShutdown, initObservability } = await import('./src/observability.ts');
+  const { installSignalHandlers } = await import('./src/signals.ts');
+  void initObservability();
+  if (role.kind !== 'thread') installSignalHandlers(drainAndShutdown);
+}

@@ -11,8 +11,10 @@ import { sleep, withDeadline } from './deadline.ts';
 import { createEventLoopCheck, EVENT_LOOP_CHECK_NAME, type EventLoopCheck } from './health/event-loop.ts';
 import { healthRegistry } from './health/registry.ts';
 import { createEndpointHandler } from './http/endpoints.ts';
-import { startMetrics, type MetricsPipeline } from './metrics/index.ts';
+import { metricsRegistry, startMetrics, type MetricsPipeline } from './metrics/index.ts';
 import { describeProbeAdvice } from './probe-advice.ts';
+import { detectRole } from './processes/role.ts';
+import { startTopology } from './processes/topology.ts';
 import { createRunning, idleView, type ObservabilityStarted, type Running } from './running.ts';
 import { sentry } from './sentry/facade.ts';
 import { startObservabilityServer } from './server.ts';
@@ -55,6 +57,14 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   if (sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release })) {
     current.incoming.add(sentry.requestListener());
   }
+  // Who serves the port and who reports to it: cluster workers and worker threads don't listen.
+  current.processes = startTopology({
+    role: detectRole(),
+    metrics: metricsRegistry,
+    health: healthRegistry,
+    healthCheckTimeoutMs: config.healthCheckTimeoutMs,
+    metricsOn: config.enableMetrics,
+  });
   // Before telemetry: instrumentations take the global meter provider when they are registered.
   if (config.enableMetrics) current.metrics = startMetricsSafely(current);
   telemetry ??= startTelemetry({ resource: current.resource, env: config.env, sentryOtlp: sentry.otlpEndpoint(), warn });
@@ -95,6 +105,9 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
         .map((result) => ({ ...result, critical: healthRegistry.isCritical(result.name) })),
       incoming: current.incoming,
       resource: current.resource(),
+      // A thread's process reports the runtime and the health checks; the thread reports to it.
+      processCollectors: current.processes?.role.kind !== 'thread',
+      aggregate: current.processes?.aggregate,
     });
   } catch (error) {
     warn('OBS_METRICS_START_FAILED', `metrics are off: they failed to start (${(error as Error).message})`);
@@ -104,7 +117,7 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
 
 async function start(current: Running): Promise<ObservabilityStarted> {
   const { config } = current;
-  if (config.startServer) {
+  if (config.startServer && current.processes?.serves !== false) {
     current.server = await startObservabilityServer({
       port: config.port,
       host: config.host,
@@ -145,6 +158,7 @@ async function stop(current: Running): Promise<void> {
   if (!finished) warn('OBS_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
   current.incoming.stop();
   stopEventLoopCheck(current);
+  current.processes?.stop();
   if (running === current) running = undefined;
 }
 

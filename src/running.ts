@@ -13,6 +13,7 @@ import type { EndpointView, LifecycleState, ToolLinks } from './http/endpoints.t
 import { createIncomingHttp, type IncomingHttp } from './http/incoming.ts';
 import type { MetricsPipeline } from './metrics/index.ts';
 import { resolveResource } from './resource.ts';
+import type { Topology } from './processes/topology.ts';
 import type { ObservabilityServer } from './server.ts';
 import { warn } from './warnings.ts';
 
@@ -32,6 +33,8 @@ export interface Running extends EndpointView {
   state: LifecycleState;
   server: ObservabilityServer | undefined;
   metrics: MetricsPipeline | undefined;
+  /** This process's role among the service's processes and threads, and how it reports (src/processes/). */
+  processes: Topology | undefined;
   /** Settles when start-up is done (the built-in server listens or could not). */
   started: Promise<ObservabilityStarted>;
   /** The built-in event-loop check, while it is registered. */
@@ -56,6 +59,7 @@ export function createRunning(config: Config): Running {
     state: 'starting',
     server: undefined,
     metrics: undefined,
+    processes: undefined,
     started: Promise.resolve({ server: undefined, config }),
     eventLoop: undefined,
     stopping: undefined,

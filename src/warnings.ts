@@ -27,6 +27,8 @@ export const WARNING_CODES = {
   OBS_METRIC_HIDDEN: 'an OTel metric prints under a name the facade already declares',
   OBS_METRICS_COLLECT: 'some metrics could not be collected at a scrape',
   OBS_CARDINALITY_LIMIT: 'a metric reached its series cap; new label sets go to the overflow series',
+  OBS_CLUSTER_WORKER_SLOW: 'a cluster worker did not send its metrics within the scrape deadline; its last ones are shown',
+  OBS_AGGREGATE_MISMATCH: 'a metric has another type or other buckets in one process or thread than in the others',
   OBS_TELEMETRY_START_FAILED: 'OpenTelemetry failed to start; the app runs without tracing',
   OBS_PACKAGE_MISSING: 'a feature needs a package that is not installed; the feature is off',
   OBS_INSTRUMENTATION_FAILED: 'an instrumentation could not be loaded or started',

@@ -20,8 +20,23 @@ export interface HealthSnapshot {
   /** The set of checks it was run for (the registry's version then). */
   version: number;
   /** The entry behind each of report.checks, in order. */
-  entries: readonly CheckEntry[];
+  entries: readonly SnapshotEntry[];
 }
+
+/** What a snapshot needs of the check behind a result: a registered CheckEntry, or a remote check. */
+type SnapshotEntry = Pick<CheckEntry, 'name' | 'critical' | 'probes' | 'tags'> & { remote?: true };
+
+/**
+ * A check that ran elsewhere (a cluster worker): its result, and what it decides, as that
+ * process registered it. The registry reports it beside its own checks.
+ */
+export interface RemoteCheckResult extends HealthCheckResult {
+  critical: boolean;
+  probes: readonly Probe[];
+}
+
+/** Results of checks that run elsewhere; must settle by its own deadline and never reject. */
+export type RemoteChecks = () => Promise<readonly RemoteCheckResult[]>;
 
 export interface HealthRegistrySettings {
   /** Deadline of a check that sets no `timeoutMs` of its own. */
@@ -37,6 +52,9 @@ export class HealthRegistry {
     cacheTtlMs: DEFAULT_HEALTH_CACHE_TTL_MS,
   };
   #running: { version: number; done: Promise<HealthSnapshot> } | undefined;
+  #remote = new Set<RemoteChecks>();
+  /** Criticality of the remote checks of the latest run, by name (metrics label them). */
+  #remoteCritical = new Map<string, boolean>();
   #latest: HealthSnapshot | undefined;
   // Bumped by clear(): a run that started before it must not publish its results after it.
   #generation = 0;
@@ -87,7 +105,22 @@ export class HealthRegistry {
 
   /** Whether the check named `name` is critical (unknown names count as critical). */
   isCritical(name: string): boolean {
-    return this.#checks.get(name)?.critical ?? true;
+    return this.#checks.get(name)?.critical ?? this.#remoteCritical.get(name) ?? true;
+  }
+
+  /** How the check named `name` is registered, for reporting it to another process. */
+  describe(name: string): { critical: boolean; probes: Probe[] } | undefined {
+    const entry = this.#checks.get(name);
+    return entry && { critical: entry.critical, probes: [...entry.probes] };
+  }
+
+  /**
+   * Reports checks that run elsewhere (cluster workers, src/processes/hub.ts) in every
+   * run, beside the registered ones. Returns the function that removes the source.
+   */
+  addRemoteChecks(source: RemoteChecks): () => void {
+    this.#remote.add(source);
+    return () => this.#remote.delete(source);
   }
 
   /** Whether any registered check decides `probe`; lets liveness skip running checks at all. */
@@ -163,12 +196,21 @@ export class HealthRegistry {
   }
 
   async #runChecks(generation: number, version: number): Promise<HealthSnapshot> {
-    const entries = [...this.#checks.values()];
+    const local = [...this.#checks.values()];
     const { defaultTimeoutMs } = this.#settings;
-    const checks = await Promise.all(entries.map((entry) => entry.run(defaultTimeoutMs)));
+    const [own, remote] = await Promise.all([
+      Promise.all(local.map((entry) => entry.run(defaultTimeoutMs))),
+      Promise.all([...this.#remote].map((source) => source().catch(() => []))),
+    ]);
+    const remoteResults = remote.flat();
+    const checks: HealthCheckResult[] = [...own, ...remoteResults.map(({ critical: _c, probes: _p, ...result }) => result)];
+    const entries: SnapshotEntry[] = [...local, ...remoteResults.map(remoteEntry)];
     const snapshot = summarize(entries, checks, performance.now(), version);
     // Never replace results of a newer set of checks with those of an older one.
-    if (generation === this.#generation && version >= (this.#latest?.version ?? 0)) this.#latest = snapshot;
+    if (generation === this.#generation && version >= (this.#latest?.version ?? 0)) {
+      this.#latest = snapshot;
+      this.#remoteCritical = new Map(remoteResults.map(({ name, critical }) => [name, critical]));
+    }
     return snapshot;
   }
 
@@ -177,21 +219,26 @@ export class HealthRegistry {
    * undefined when no registered check carries one (a typo, most likely).
    */
   withTags(snapshot: HealthSnapshot, tags: readonly string[]): HealthSnapshot | undefined {
-    const tagged = (entry: CheckEntry) => tags.some((tag) => entry.tags.has(tag));
+    const tagged = (entry: SnapshotEntry) => tags.some((tag) => entry.tags.has(tag));
     if (![...this.#checks.values()].some(tagged)) return undefined;
     const kept = snapshot.entries.flatMap((entry, i) => (tagged(entry) ? [[entry, snapshot.report.checks[i]!] as const] : []));
     return summarize(kept.map(([entry]) => entry), kept.map(([, result]) => result), snapshot.finishedAt, snapshot.version);
   }
 
-  /** `snapshot`'s results for the checks still registered (same entry, not just same name). */
+  /** `snapshot`'s results for the checks still registered (same entry, not just same name), and the remote ones. */
   #restrict(snapshot: HealthSnapshot): HealthSnapshot {
     const kept = snapshot.entries.flatMap((entry, i) =>
-      this.#checks.get(entry.name) === entry ? [[entry, snapshot.report.checks[i]!] as const] : []);
+      entry.remote || this.#checks.get(entry.name) === entry ? [[entry, snapshot.report.checks[i]!] as const] : []);
     return summarize(kept.map(([entry]) => entry), kept.map(([, result]) => result), snapshot.finishedAt, snapshot.version);
   }
 }
 
-function summarize(entries: readonly CheckEntry[], checks: HealthCheckResult[], finishedAt: number,
+/** A remote check as a snapshot entry. Liveness stays this process's own: one worker's failure is for its cluster to restart, not the pod. */
+function remoteEntry({ name, critical, probes }: RemoteCheckResult): SnapshotEntry {
+  return { name, critical, probes: new Set(probes.filter((probe) => probe === 'readiness')), tags: new Set(), remote: true };
+}
+
+function summarize(entries: readonly SnapshotEntry[], checks: HealthCheckResult[], finishedAt: number,
   version: number): HealthSnapshot {
   const effective = checks.map((result, i) => effectiveStatus(result.status, entries[i]!));
   const forProbe = (probe: Probe) => worstStatus(effective.filter((_, i) => entries[i]!.probes.has(probe)));
@@ -206,7 +253,7 @@ function summarize(entries: readonly CheckEntry[], checks: HealthCheckResult[], 
 }
 
 /** A non-critical check can degrade the service but never make it unhealthy. */
-function effectiveStatus(status: HealthStatus, entry: CheckEntry): HealthStatus {
+function effectiveStatus(status: HealthStatus, entry: { critical: boolean }): HealthStatus {
   return !entry.critical && status === HealthStatus.UNHEALTHY ? HealthStatus.DEGRADED : status;
 }
 

@@ -13,6 +13,9 @@ import { type LabelValue, badLabelValue, labelMismatch, wrongLabelCount } from '
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
+/** How a metric is aggregated across processes and threads; see Metric.aggregation. */
+export type Aggregation = 'sum' | 'per-process' | 'local';
+
 /** Label values by name; every declared label is required. */
 export type Labels<L extends string> = Readonly<Record<L, LabelValue>>;
 
@@ -42,6 +45,13 @@ export abstract class Metric<S extends Series, L extends string = string> {
    * cuts them below the default.
    */
   builtIn = false;
+  /**
+   * How the metric is aggregated across processes and threads (src/processes/aggregate.ts):
+   * 'sum' adds up equal label sets; 'per-process' keeps each process's series apart with a
+   * `worker` label (runtime metrics); 'local' is never reported to another process (health
+   * metrics: the process that serves reports every worker's checks itself).
+   */
+  aggregation: Aggregation = 'sum';
 
   constructor(type: MetricType, state: RegistryState, name: string, help: string, labelNames: readonly L[]) {
     this.type = type;

@@ -4,10 +4,10 @@
 
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
 import { warn } from '../warnings.ts';
 import { serialize } from './exposition.ts';
-import type { MetricsRegistry } from './registry.ts';
+import { FACADE_SCOPE, type MetricsRegistry } from './registry.ts';
 import type { ExpositionFormat } from './respond.ts';
 
 export interface OTelBridge {
@@ -18,7 +18,13 @@ export interface OTelBridge {
   shutdown(): Promise<void>;
 }
 
-export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: number, resource: Resource): OTelBridge {
+/** `aggregate` replaces the facade's data at each collection (the aggregate across processes, src/processes/). */
+export function createOTelBridge(
+  registry: MetricsRegistry,
+  cardinalityLimit: number,
+  resource: Resource,
+  aggregate?: (own: MetricData[]) => Promise<MetricData[]>,
+): OTelBridge {
   const exporter = new PrometheusExporter({
     preventServerStart: true,
     withoutScopeInfo: true, // no otel_scope_* labels on every series
@@ -37,6 +43,11 @@ export function createOTelBridge(registry: MetricsRegistry, cardinalityLimit: nu
     async render(format = 'text') {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) warn('OBS_METRICS_COLLECT', `some metrics could not be collected at this scrape: ${String(errors[0])}`, 'metrics-collect-errors');
+      if (aggregate) {
+        for (const scope of resourceMetrics.scopeMetrics) {
+          if (scope.scope.name === FACADE_SCOPE) scope.metrics = await aggregate(scope.metrics);
+        }
+      }
       return serialize(resourceMetrics, otelSerializer, format === 'openmetrics');
     },
     shutdown: () => provider.shutdown(),

@@ -6,11 +6,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, metrics, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { IncomingHttp } from '../http/incoming.ts';
 import { warn } from '../warnings.ts';
 import { type HealthResultLike, recordHealthMetrics } from './health.ts';
 import { recordHttpServerMetrics } from './http-server.ts';
+import type { Aggregation } from './metric.ts';
 import { createOTelBridge } from './otel-bridge.ts';
 import { metricsRegistry, type MetricsRegistry } from './registry.ts';
 import { sendText } from '../http/respond.ts';
@@ -26,6 +28,16 @@ export interface MetricsOptions {
   incoming: IncomingHttp;
   /** The service identity, served as target_info. */
   resource: Resource;
+  /**
+   * Runtime and health collectors (default true). Off in worker threads: their process
+   * already reports its runtime, and the thread reports to it (src/processes/threads.ts).
+   */
+  processCollectors?: boolean;
+  /**
+   * At each scrape, turns this process's facade data into what /metrics serves: the
+   * aggregate over the cluster's workers and the threads (src/processes/). Default: as is.
+   */
+  aggregate?: (own: MetricData[]) => Promise<MetricData[]>;
 }
 
 export interface MetricsPipeline {
@@ -43,16 +55,17 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
   registry.cardinalityLimit = options.cardinalityLimit;
   registry.enable(); // counters and histograms count from here, the collectors' included
 
-  const bridge = createOTelBridge(registry, options.cardinalityLimit, options.resource);
+  const bridge = createOTelBridge(registry, options.cardinalityLimit, options.resource, options.aggregate);
   const ownsGlobal = metrics.setGlobalMeterProvider(bridge.provider);
   if (!ownsGlobal) {
     warn('OBS_METER_PROVIDER_TAKEN', 'another OpenTelemetry meter provider is already registered; metrics of OTel meters obtained through it are not served on /metrics');
   }
 
+  const processCollectors = options.processCollectors ?? true;
   const stops = [
-    guard(registry, 'HTTP request metrics', () => recordHttpServerMetrics(registry, options.incoming)),
-    guard(registry, 'runtime metrics', () => recordRuntimeMetrics(registry)),
-    guard(registry, 'health metrics', () => recordHealthMetrics(registry, options.healthResults)),
+    guard(registry, 'HTTP request metrics', 'sum', () => recordHttpServerMetrics(registry, options.incoming)),
+    processCollectors ? guard(registry, 'runtime metrics', 'per-process', () => recordRuntimeMetrics(registry)) : () => {},
+    processCollectors ? guard(registry, 'health metrics', 'local', () => recordHealthMetrics(registry, options.healthResults)) : () => {},
   ];
   let stopped = false;
 
@@ -89,11 +102,16 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
  * user's cardinality cap). One that cannot start (e.g. its metric name was declared by the
  * app with another shape) is skipped, not fatal.
  */
-function guard(registry: MetricsRegistry, what: string, start: () => () => void): () => void {
+function guard(registry: MetricsRegistry, what: string, aggregation: Aggregation, start: () => () => void): () => void {
   const before = new Set(registry.names());
   try {
     const stop = start();
-    for (const name of registry.names()) if (!before.has(name)) registry.get(name)!.builtIn = true;
+    for (const name of registry.names()) {
+      if (before.has(name)) continue;
+      const metric = registry.get(name)!;
+      metric.builtIn = true;
+      metric.aggregation = aggregation;
+    }
     return stop;
   } catch (err) {
     warn('OBS_METRICS_COLLECTOR_OFF', `${what} are off: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,92 @@
+// How the parts of src/processes/ connect for this process's role (role.ts), so that
+// exactly one process or thread serves OBSERVABILITY_PORT and it reports everything:
+//
+//   main    serves; at each scrape aggregates its own facade data, its threads' (threads.ts)
+//           and, as a cluster primary, its workers' (cluster.ts); reports the workers' checks
+//   worker  no server; answers the primary with its own data and its threads'
+//   thread  no server; reports to its process's main thread
+//
+// With no thread or worker ever seen, /metrics is exactly the process's own data.
+
+import cluster from 'node:cluster';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import type { HealthRegistry, RemoteCheckResult } from '../health/registry.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
+import { combine } from './aggregate.ts';
+import { startClusterPrimary, startClusterWorker } from './cluster.ts';
+import type { ProcessRole } from './role.ts';
+import { snapshotOf, withLocal } from './snapshot.ts';
+import { startThreadHub, startThreadReporter } from './threads.ts';
+
+/** How long a scrape waits for the cluster's workers. */
+export const CLUSTER_METRICS_DEADLINE_MS = 1_000;
+/** How long a scrape waits for the process's threads (same process: they answer at once unless busy). */
+export const THREAD_METRICS_DEADLINE_MS = 500;
+/** Beyond the health checks' own deadline, for the round trip to the workers. */
+const HEALTH_MARGIN_MS = 250;
+
+export interface TopologyOptions {
+  role: ProcessRole;
+  metrics: MetricsRegistry;
+  health: HealthRegistry;
+  /** The health checks' default deadline: workers' checks get this plus the round trip. */
+  healthCheckTimeoutMs: number;
+  /** Whether metrics are on in this process: without them there is nothing to report or aggregate. */
+  metricsOn: boolean;
+}
+
+export interface Topology {
+  readonly role: ProcessRole;
+  /** Whether this process or thread serves OBSERVABILITY_PORT. */
+  readonly serves: boolean;
+  /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
+  readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
+  stop(): void;
+}
+
+export function startTopology(options: TopologyOptions): Topology {
+  const { role, metrics, health } = options;
+  const stops: (() => void)[] = [];
+  if (role.kind === 'thread') {
+    if (options.metricsOn) stops.push(startThreadReporter(role.id, () => snapshotOf(metrics)));
+    return { role, serves: false, aggregate: undefined, stop: () => stops.forEach((stop) => stop()) };
+  }
+
+  const threads = options.metricsOn ? startThreadHub(THREAD_METRICS_DEADLINE_MS) : undefined;
+  if (threads) stops.push(() => threads.stop());
+  const label = role.kind === 'worker' ? role.id : 'primary';
+
+  if (role.kind === 'worker') {
+    stops.push(startClusterWorker({
+      snapshot: async () => combine([{ label, snapshot: snapshotOf(metrics) }, ...(await threads?.collect() ?? [])]),
+      health: () => workerChecks(health),
+    }));
+    return { role, serves: false, aggregate: undefined, stop: () => stops.forEach((stop) => stop()) };
+  }
+
+  const primary = cluster.isPrimary
+    ? startClusterPrimary({
+      metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
+      healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
+    })
+    : undefined;
+  if (primary) {
+    stops.push(() => primary.stop());
+    stops.push(health.addRemoteChecks(primary.health));
+  }
+  const aggregate = async (own: MetricData[]): Promise<MetricData[]> => {
+    const [fromThreads, fromWorkers] = await Promise.all([
+      threads?.collect() ?? [],
+      options.metricsOn ? primary?.collect() ?? [] : [],
+    ]);
+    const peers = [...fromThreads, ...fromWorkers];
+    if (peers.length === 0) return own;
+    return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
+  };
+  return { role, serves: true, aggregate, stop: () => stops.forEach((stop) => stop()) };
+}
+
+async function workerChecks(health: HealthRegistry): Promise<RemoteCheckResult[]> {
+  const { report } = await health.snapshot();
+  return report.checks.map((check) => ({ ...check, ...(health.describe(check.name) ?? { critical: true, probes: ['readiness'] }) }));
+}

@@ -1,30 +1,30 @@
 // The messages the SDK exchanges between processes (cluster IPC) and threads
-// (BroadcastChannel). Every one carries `obs: OBS_MESSAGE`, so the SDK's listeners ignore
+// (BroadcastChannel). Every one carries `obs: MESSAGE_TAG`, so the SDK's listeners ignore
 // the app's messages, and an app's own `cluster.on('message')` handler can ignore ours.
 
 import type { RemoteCheckResult } from '../health/registry.ts';
 import type { Snapshot } from './aggregate.ts';
 
-export const OBS_MESSAGE = '@wizamart/observability';
+export const MESSAGE_TAG = '@wizamart/observability';
 
 export type ObsMessage =
   /** A worker's SDK started (or answers `who`): ask it at scrapes from now on. */
-  | { obs: typeof OBS_MESSAGE; kind: 'hello'; from: string }
+  | { obs: typeof MESSAGE_TAG; kind: 'hello'; from: string }
   /** The serving side asks which workers run the SDK (it may start after them). */
-  | { obs: typeof OBS_MESSAGE; kind: 'who' }
-  | { obs: typeof OBS_MESSAGE; kind: 'ask-metrics' | 'ask-health'; id: number }
-  | { obs: typeof OBS_MESSAGE; kind: 'metrics'; id: number; from: string; snapshot: Snapshot }
-  | { obs: typeof OBS_MESSAGE; kind: 'health'; id: number; from: string; checks: RemoteCheckResult[] }
+  | { obs: typeof MESSAGE_TAG; kind: 'who' }
+  | { obs: typeof MESSAGE_TAG; kind: 'ask-metrics' | 'ask-health'; id: number }
+  | { obs: typeof MESSAGE_TAG; kind: 'metrics'; id: number; from: string; snapshot: Snapshot }
+  | { obs: typeof MESSAGE_TAG; kind: 'health'; id: number; from: string; checks: RemoteCheckResult[] }
   /** A thread that ends says what it counted last (threads come and go between scrapes). */
-  | { obs: typeof OBS_MESSAGE; kind: 'bye'; from: string; snapshot: Snapshot };
+  | { obs: typeof MESSAGE_TAG; kind: 'bye'; from: string; snapshot: Snapshot };
 
 export function isObsMessage(message: unknown): message is ObsMessage {
-  return typeof message === 'object' && message !== null && (message as { obs?: unknown }).obs === OBS_MESSAGE;
+  return typeof message === 'object' && message !== null && (message as { obs?: unknown }).obs === MESSAGE_TAG;
 }
 
 /** A message's own fields, without the tag (Omit over each member of the union). */
 type Fields<M> = M extends ObsMessage ? Omit<M, 'obs'> : never;
 
 export function message(fields: Fields<ObsMessage>): ObsMessage {
-  return { obs: OBS_MESSAGE, ...fields } as ObsMessage;
+  return { obs: MESSAGE_TAG, ...fields } as ObsMessage;
 }

@@ -1,5 +1,5 @@
 // The aggregation rules of src/processes/aggregate.ts on real facade registries (one per
-// simulated process), serialised by the real exposition.
+// simulated process).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -117,11 +117,14 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
 
 async function start(current: Running): Promise<ObservabilityStarted> {
   const { config } = current;
-  if (config.startServer && current.processes?.serves !== false) {
+  // A cluster worker serves only when its primary does not run the SDK (PM2's daemon), and then only the first to bind.
+  const standalone = config.startServer && !current.processes?.serves && await current.processes?.standalone;
+  if (config.startServer && (current.processes?.serves !== false || standalone)) {
     current.server = await startObservabilityServer({
       port: config.port,
       host: config.host,
       handler: createEndpointHandler(() => current),
+      exclusiveQuiet: Boolean(standalone),
     });
     current.incoming.setOwnServer(current.server?.server);
   }

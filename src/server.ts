@@ -19,6 +19,12 @@ export interface ServerOptions {
   port: number;
   host: string;
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * A cluster worker binds the port itself instead of through the cluster primary (which
+   * would share it round-robin between workers), and a busy port only means another worker
+   * serves: no warning. See src/processes/topology.ts.
+   */
+  exclusiveQuiet?: boolean;
 }
 
 // Probes and scrapes are small and quick; these bound what a slow or hostile client may hold.
@@ -32,7 +38,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 /** Listens, or warns once and resolves undefined when it can't (busy port, bad host). */
-export function startObservabilityServer({ port, host, handler }: ServerOptions): Promise<ObservabilityServer | undefined> {
+export function startObservabilityServer({ port, host, handler, exclusiveQuiet = false }: ServerOptions): Promise<ObservabilityServer | undefined> {
   const server = createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -47,12 +53,13 @@ export function startObservabilityServer({ port, host, handler }: ServerOptions)
 
   return new Promise((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
+      if (exclusiveQuiet && error.code === 'EADDRINUSE') return resolve(undefined);
       warn('OBS_PORT_BUSY', `observability server could not listen on ${host}:${port} (${error.code ?? error.message}); `
         + '/health and /metrics are not served, the app keeps running. '
         + 'Set OBSERVABILITY_PORT to a free port, or mount healthRouter on the app\'s server.');
       resolve(undefined);
     });
-    server.listen(port, host, () => {
+    server.listen({ port, host, exclusive: exclusiveQuiet }, () => {
       server.unref();
       server.on('error', (error: Error) => warn('OBS_SERVER_ERROR', `observability server error: ${error.message}`));
       resolve(handle(server));

@@ -11,9 +11,9 @@ import { freePort, promtoolCheck, requireBinaries } from './helpers/prometheus.t
 const FIXTURE = 'test/fixtures/processes/cluster-app.mjs';
 const TEXT_004 = { accept: 'text/plain;version=0.0.4' };
 
-async function startCluster(env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; app: string; obs: string }> {
+async function startCluster(env: NodeJS.ProcessEnv = {}, preloadPrimary = true): Promise<{ child: Child; app: string; obs: string }> {
   const port = await freePort();
-  const child = startNode(['--import', REGISTER, FIXTURE], {
+  const child = startNode([...(preloadPrimary ? ['--import', REGISTER] : []), FIXTURE], {
     OBSERVABILITY_PORT: String(port), OBSERVABILITY_HOST: '127.0.0.1', ENABLE_METRICS: 'true', ...env,
   });
   const [, appPort] = await child.waitFor(/cluster ready on (\d+)/, 20_000);
@@ -122,6 +122,28 @@ describe('node:cluster under the preload', () => {
       assert.equal(metrics.status, 200);
       assert.deepEqual(sample(metrics.text, 'jobs_total'), [20]);
       assert.match(child.stderr(), /OBS_CLUSTER_WORKER_SLOW: cluster worker \d did not send its metrics within 1000 ms/);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('a primary without the SDK (as PM2\'s daemon): one worker serves the port, stably, without warnings', { timeout: 60_000 }, async () => {
+    const { child, app, obs } = await startCluster({ WORKERS_PRELOAD: REGISTER }, false);
+    try {
+      await child.waitFor(/serving \/health/, 10_000, 'stderr');
+      await hit(app, 20);
+      const seen = new Set<number>();
+      for (let scrape = 0; scrape < 6; scrape++) {
+        const [count] = sample((await request(`${obs}/metrics`, { headers: { connection: 'close' } })).text, 'jobs_total');
+        seen.add(count!);
+      }
+      // One worker answers every scrape (no round-robin between workers): the same number each time.
+      assert.equal(seen.size, 1, `scrapes read ${[...seen].join(', ')}`);
+      const health = (await request(`${obs}/health`)).json() as { checks: { name: string }[] };
+      assert.deepEqual(health.checks.map((c) => c.name), ['worker-db']);
+      const stderr = child.stderr();
+      assert.doesNotMatch(stderr, /OBS_PORT_BUSY|EADDRINUSE/);
+      assert.equal(stderr.match(/serving \/health/g)?.length, 1, 'exactly one worker serves');
     } finally {
       child.kill();
     }

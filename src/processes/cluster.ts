@@ -54,6 +54,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions): ClusterPrim
     const id = String(worker.id);
     if (received.kind === 'hello') {
       workers.set(id, worker);
+      send(worker, message({ kind: 'welcome' }));
       return;
     }
     if (received.kind !== 'metrics' && received.kind !== 'health') return;
@@ -125,6 +126,9 @@ export function startClusterPrimary(options: ClusterPrimaryOptions): ClusterPrim
   };
 }
 
+/** How long a worker waits for the primary's welcome before it concludes no primary serves. */
+export const WELCOME_WAIT_MS = 1_000;
+
 export interface ClusterWorkerOptions {
   /** This worker's facade metrics (its threads' included). */
   snapshot(): Promise<Snapshot>;
@@ -132,12 +136,29 @@ export interface ClusterWorkerOptions {
   health(): Promise<RemoteCheckResult[]>;
 }
 
-/** In a worker: says hello, then answers the primary's questions. Returns the function that stops it. */
-export function startClusterWorker(options: ClusterWorkerOptions): () => void {
+export interface ClusterWorker {
+  /**
+   * Resolves true when the primary welcomed this worker (it serves the port), false when
+   * none did within WELCOME_WAIT_MS: a primary that does not run the SDK, as PM2's daemon
+   * in cluster mode or a primary started without the preload.
+   */
+  readonly welcomed: Promise<boolean>;
+  stop(): void;
+}
+
+/** In a worker: says hello, then answers the primary's questions. */
+export function startClusterWorker(options: ClusterWorkerOptions): ClusterWorker {
   const from = String(cluster.worker?.id ?? process.pid);
+  let welcome: (yes: boolean) => void = () => {};
+  const welcomed = new Promise<boolean>((resolve) => { welcome = resolve; });
+  const timer = setTimeout(() => welcome(false), WELCOME_WAIT_MS);
+  timer.unref(); // a worker that is done anyway need not wait for an answer
   const onMessage = (received: unknown): void => {
     if (!isObsMessage(received)) return;
-    if (received.kind === 'who') reply(message({ kind: 'hello', from }));
+    if (received.kind === 'welcome') {
+      clearTimeout(timer);
+      welcome(true);
+    } else if (received.kind === 'who') reply(message({ kind: 'hello', from }));
     else if (received.kind === 'ask-metrics') {
       const { id } = received;
       void options.snapshot().catch((): Snapshot => ({ metrics: [], perProcess: [] }))
@@ -150,7 +171,14 @@ export function startClusterWorker(options: ClusterWorkerOptions): () => void {
   // A cluster worker's IPC channel already keeps it alive; listening adds nothing to that.
   process.on('message', onMessage);
   reply(message({ kind: 'hello', from }));
-  return () => { process.removeListener('message', onMessage); };
+  return {
+    welcomed,
+    stop: () => {
+      clearTimeout(timer);
+      welcome(false);
+      process.removeListener('message', onMessage);
+    },
+  };
 }
 
 function reply(sent: ObsMessage): void {

@@ -10,6 +10,8 @@ export const MESSAGE_TAG = '@wizamart/observability';
 export type ObsMessage =
   /** A worker's SDK started (or answers `who`): ask it at scrapes from now on. */
   | { obs: typeof MESSAGE_TAG; kind: 'hello'; from: string }
+  /** The primary's answer to hello: it runs the SDK and serves the port. */
+  | { obs: typeof MESSAGE_TAG; kind: 'welcome' }
   /** The serving side asks which workers run the SDK (it may start after them). */
   | { obs: typeof MESSAGE_TAG; kind: 'who' }
   | { obs: typeof MESSAGE_TAG; kind: 'ask-metrics' | 'ask-health'; id: number }

@@ -8,7 +8,6 @@
 //
 // With no thread or worker ever seen, /metrics is exactly the process's own data.
 
-import cluster from 'node:cluster';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { HealthRegistry, RemoteCheckResult } from '../health/registry.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
@@ -16,7 +15,7 @@ import { combine } from './aggregate.ts';
 import { startClusterPrimary, startClusterWorker } from './cluster.ts';
 import type { ProcessRole } from './role.ts';
 import { snapshotOf, withLocal } from './snapshot.ts';
-import { startThreadHub, startThreadReporter } from './threads.ts';
+import { startThreadHub, startThreadReporter, type ThreadHub } from './threads.ts';
 
 /** How long a scrape waits for the cluster's workers. */
 export const CLUSTER_METRICS_DEADLINE_MS = 1_000;
@@ -39,6 +38,11 @@ export interface Topology {
   readonly role: ProcessRole;
   /** Whether this process or thread serves OBSERVABILITY_PORT. */
   readonly serves: boolean;
+  /**
+   * A cluster worker whose primary does not run the SDK (PM2's daemon): resolves true when
+   * the worker should try to serve the port itself, binding it exclusively (first one wins).
+   */
+  readonly standalone?: Promise<boolean>;
   /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
   readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
   stop(): void;
@@ -57,33 +61,45 @@ export function startTopology(options: TopologyOptions): Topology {
   const label = role.kind === 'worker' ? role.id : 'primary';
 
   if (role.kind === 'worker') {
-    stops.push(startClusterWorker({
+    const worker = startClusterWorker({
       snapshot: async () => combine([{ label, snapshot: snapshotOf(metrics) }, ...(await threads?.collect() ?? [])]),
       health: () => workerChecks(health),
-    }));
-    return { role, serves: false, aggregate: undefined, stop: () => stops.forEach((stop) => stop()) };
+    });
+    stops.push(() => worker.stop());
+    const aggregate = threads && threadsAggregate(metrics, label, threads);
+    return {
+      role,
+      serves: false,
+      // No primary serves: the first worker to bind the port exclusively serves its own data.
+      standalone: worker.welcomed.then((yes) => !yes),
+      aggregate,
+      stop: () => stops.forEach((stop) => stop()),
+    };
   }
 
-  const primary = cluster.isPrimary
-    ? startClusterPrimary({
-      metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
-      healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
-    })
-    : undefined;
-  if (primary) {
-    stops.push(() => primary.stop());
-    stops.push(health.addRemoteChecks(primary.health));
-  }
+  // The main thread of a process that is not a cluster worker is a cluster primary (of no workers, mostly).
+  const primary = startClusterPrimary({
+    metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
+    healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
+  });
+  stops.push(() => primary.stop());
+  stops.push(health.addRemoteChecks(primary.health));
   const aggregate = async (own: MetricData[]): Promise<MetricData[]> => {
-    const [fromThreads, fromWorkers] = await Promise.all([
-      threads?.collect() ?? [],
-      options.metricsOn ? primary?.collect() ?? [] : [],
-    ]);
+    const [fromThreads, fromWorkers] = await Promise.all([threads?.collect() ?? [], primary.collect()]);
     const peers = [...fromThreads, ...fromWorkers];
     if (peers.length === 0) return own;
     return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
   };
   return { role, serves: true, aggregate, stop: () => stops.forEach((stop) => stop()) };
+}
+
+/** Own data and the threads' only. */
+function threadsAggregate(metrics: MetricsRegistry, label: string, threads: ThreadHub) {
+  return async (own: MetricData[]): Promise<MetricData[]> => {
+    const peers = await threads.collect();
+    if (peers.length === 0) return own;
+    return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
+  };
 }
 
 async function workerChecks(health: HealthRegistry): Promise<RemoteCheckResult[]> {

@@ -1,127 +1,36 @@
 // node:cluster: the primary serves OBSERVABILITY_PORT; the workers don't listen at all and
-// answer the primary over the cluster's IPC channel instead (prom-client's
-// AggregatorRegistry does the same over a second port, and fails the whole scrape when one
-// worker is missing: prom-client #181, #292). Here a scrape asks every worker whose SDK said
-// hello, waits at most a deadline, and answers with what it has: a slow worker contributes
-// the snapshot it sent last (and a warning), a dead one what it had counted (aggregate.ts).
+// answer the primary over the cluster's IPC channel (prom-client's AggregatorRegistry uses
+// a second port). What is asked and how answers are aggregated is hub.ts.
 //
-// Health goes the same way: each worker runs its own checks and the primary reports them
-// as `worker <id>: <check>`; a worker that does not answer, or exited, is a failed entry.
+// A worker says hello when its SDK starts and the primary welcomes it. A worker that gets
+// no welcome (its primary does not run the SDK: PM2's daemon, or a primary started
+// without the preload) falls back to siblings.ts.
 
 import cluster, { type Worker } from 'node:cluster';
-import { withDeadline } from '../deadline.ts';
-import type { RemoteCheckResult, RemoteChecks } from '../health/registry.ts';
-import { HealthStatus } from '../health/status.ts';
-import { warn } from '../warnings.ts';
-import { PeerBook, type Source, type Snapshot } from './aggregate.ts';
+import { answer, createHub, type Hub, type HubOptions, type ReporterOptions } from './hub.ts';
 import { isObsMessage, message, type ObsMessage } from './messages.ts';
 
-/** How long an exited worker stays in /health as a failed, non-critical entry. */
-export const EXITED_VISIBLE_MS = 60_000;
-
-export interface ClusterPrimaryOptions {
-  /** How long a scrape waits for the workers' metrics. */
-  metricsDeadlineMs: number;
-  /** How long a health run waits for the workers' checks. */
-  healthDeadlineMs: number;
-}
-
-export interface ClusterPrimary {
-  /** The workers' latest metrics (and what departed ones counted), asked for now. */
-  collect(): Promise<Source[]>;
-  /** The workers' checks, for the health registry. */
-  readonly health: RemoteChecks;
-  stop(): void;
-}
-
-type Reply = Extract<ObsMessage, { kind: 'metrics' | 'health' }>;
-
-interface Round {
-  replies: Map<string, Reply>;
-  waiting: Set<string>;
-  done(): void;
-}
-
-export function startClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimary {
-  const workers = new Map<string, Worker>();
-  const exited = new Map<string, { how: string; at: number }>();
-  const book = new PeerBook();
-  const rounds = new Map<number, Round>();
-  let nextId = 1;
-
+/** In the primary: a hub whose peers are the cluster's workers. */
+export function startClusterPrimary(options: HubOptions): Hub {
+  const hub = createHub(options);
   const onMessage = (worker: Worker, received: unknown): void => {
     if (!isObsMessage(received)) return;
-    const id = String(worker.id);
-    if (received.kind === 'hello') {
-      workers.set(id, worker);
-      send(worker, message({ kind: 'welcome' }));
-      return;
-    }
-    if (received.kind !== 'metrics' && received.kind !== 'health') return;
-    const round = rounds.get(received.id);
-    if (!round || !round.waiting.delete(id)) return;
-    round.replies.set(id, received);
-    if (round.waiting.size === 0) round.done();
+    if (received.kind === 'hello') hub.join(String(worker.id), (sent) => send(worker, sent));
+    else hub.receive(String(worker.id), received);
   };
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
-    const id = String(worker.id);
-    if (!workers.delete(id)) return;
-    book.depart(id);
-    exited.set(id, { how: signal ? `was killed by ${signal}` : `exited with code ${code}`, at: performance.now() });
-    for (const round of rounds.values()) if (round.waiting.delete(id) && round.waiting.size === 0) round.done();
+    hub.leave(String(worker.id), signal ? `was killed by ${signal}` : `exited with code ${code}`);
   };
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
   // The primary's SDK may start after its workers': ask who is there.
   for (const worker of Object.values(cluster.workers ?? {})) if (worker) send(worker, message({ kind: 'who' }));
-
-  async function ask(kind: 'ask-metrics' | 'ask-health', deadlineMs: number): Promise<Map<string, Reply>> {
-    const id = nextId++;
-    const replies = new Map<string, Reply>();
-    const waiting = new Set<string>();
-    for (const [workerId, worker] of workers) if (send(worker, message({ kind, id }))) waiting.add(workerId);
-    if (waiting.size === 0) return replies;
-    const answered = new Promise<void>((resolve) => rounds.set(id, { replies, waiting, done: resolve }));
-    await withDeadline(answered, deadlineMs, () => undefined);
-    rounds.delete(id);
-    return replies;
-  }
-
   return {
-    async collect() {
-      const replies = await ask('ask-metrics', options.metricsDeadlineMs);
-      for (const id of workers.keys()) {
-        const reply = replies.get(id);
-        if (reply?.kind === 'metrics') book.update(id, id, reply.snapshot);
-        else {
-          warn('OBS_CLUSTER_WORKER_SLOW', `cluster worker ${id} did not send its metrics within ${options.metricsDeadlineMs} ms; `
-            + 'this scrape shows what it sent last', `cluster-slow:${id}`);
-        }
-      }
-      return book.sources();
-    },
-    async health() {
-      const replies = await ask('ask-health', options.healthDeadlineMs);
-      const results: RemoteCheckResult[] = [];
-      for (const id of workers.keys()) {
-        const reply = replies.get(id);
-        if (reply?.kind !== 'health') {
-          results.push(failed(`worker ${id}`, `did not answer within ${options.healthDeadlineMs} ms`, true));
-          continue;
-        }
-        for (const check of reply.checks) results.push({ ...check, name: `worker ${id}: ${check.name}` });
-      }
-      const now = performance.now();
-      for (const [id, { how, at }] of exited) {
-        if (now - at > EXITED_VISIBLE_MS) exited.delete(id);
-        else results.push(failed(`worker ${id}`, how, false));
-      }
-      return results;
-    },
+    ...hub,
     stop() {
       cluster.removeListener('message', onMessage);
       cluster.removeListener('exit', onExit);
-      for (const round of rounds.values()) round.done();
+      hub.stop();
     },
   };
 }
@@ -129,25 +38,17 @@ export function startClusterPrimary(options: ClusterPrimaryOptions): ClusterPrim
 /** How long a worker waits for the primary's welcome before it concludes no primary serves. */
 export const WELCOME_WAIT_MS = 1_000;
 
-export interface ClusterWorkerOptions {
-  /** This worker's facade metrics (its threads' included). */
-  snapshot(): Promise<Snapshot>;
-  /** This worker's checks, run now (or answered from the recent run). */
-  health(): Promise<RemoteCheckResult[]>;
-}
-
 export interface ClusterWorker {
   /**
    * Resolves true when the primary welcomed this worker (it serves the port), false when
-   * none did within WELCOME_WAIT_MS: a primary that does not run the SDK, as PM2's daemon
-   * in cluster mode or a primary started without the preload.
+   * none did within WELCOME_WAIT_MS.
    */
   readonly welcomed: Promise<boolean>;
   stop(): void;
 }
 
 /** In a worker: says hello, then answers the primary's questions. */
-export function startClusterWorker(options: ClusterWorkerOptions): ClusterWorker {
+export function startClusterWorker(options: ReporterOptions): ClusterWorker {
   const from = String(cluster.worker?.id ?? process.pid);
   let welcome: (yes: boolean) => void = () => {};
   const welcomed = new Promise<boolean>((resolve) => { welcome = resolve; });
@@ -158,15 +59,7 @@ export function startClusterWorker(options: ClusterWorkerOptions): ClusterWorker
     if (received.kind === 'welcome') {
       clearTimeout(timer);
       welcome(true);
-    } else if (received.kind === 'who') reply(message({ kind: 'hello', from }));
-    else if (received.kind === 'ask-metrics') {
-      const { id } = received;
-      void options.snapshot().catch((): Snapshot => ({ metrics: [], perProcess: [] }))
-        .then((snapshot) => reply(message({ kind: 'metrics', id, from, snapshot })));
-    } else if (received.kind === 'ask-health') {
-      const { id } = received;
-      void options.health().catch(() => []).then((checks) => reply(message({ kind: 'health', id, from, checks })));
-    }
+    } else answer(received, from, options, reply);
   };
   // A cluster worker's IPC channel already keeps it alive; listening adds nothing to that.
   process.on('message', onMessage);
@@ -195,17 +88,4 @@ function send(worker: Worker, sent: ObsMessage): boolean {
   } catch {
     return false;
   }
-}
-
-function failed(name: string, why: string, critical: boolean): RemoteCheckResult {
-  return {
-    name,
-    status: HealthStatus.UNHEALTHY,
-    message: why,
-    latency_ms: 0,
-    details: {},
-    checked_at: new Date().toISOString(),
-    critical,
-    probes: ['readiness'],
-  };
 }

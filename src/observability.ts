@@ -117,16 +117,16 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
 
 async function start(current: Running): Promise<ObservabilityStarted> {
   const { config } = current;
-  // A cluster worker serves only when its primary does not run the SDK (PM2's daemon), and then only the first to bind.
-  const standalone = config.startServer && !current.processes?.serves && await current.processes?.standalone;
-  if (config.startServer && (current.processes?.serves !== false || standalone)) {
+  if (config.startServer && current.processes?.serves !== false) {
     current.server = await startObservabilityServer({
       port: config.port,
       host: config.host,
       handler: createEndpointHandler(() => current),
-      exclusiveQuiet: Boolean(standalone),
     });
     current.incoming.setOwnServer(current.server?.server);
+  } else if (config.startServer && current.processes?.elect && await current.processes.standalone) {
+    // A cluster worker whose primary does not run the SDK (PM2's daemon): the workers elect who serves.
+    await current.processes.elect(() => serveExclusively(current), config.port);
   }
   if (current.server) {
     const { address, port } = current.server.address;
@@ -137,6 +137,22 @@ async function start(current: Running): Promise<ObservabilityStarted> {
   // A shutdown that began while starting wins: stay draining.
   if (current.state === 'starting') current.state = 'serving';
   return { server: current.server?.address, config };
+}
+
+/** Binds the port directly, not through the cluster primary; true when this worker now serves it. */
+async function serveExclusively(current: Running): Promise<boolean> {
+  if (current.stopping) return false;
+  const server = await startObservabilityServer({
+    port: current.config.port,
+    host: current.config.host,
+    handler: createEndpointHandler(() => current),
+    exclusiveQuiet: true,
+  });
+  if (!server) return false;
+  current.server = server;
+  current.incoming.setOwnServer(server.server);
+  if (current.state === 'serving') info(`serving the cluster's /health and /metrics on port ${server.address.port}`);
+  return true;
 }
 
 /** Flushes what was captured and stops every part, within the configured grace period. Idempotent. */

@@ -3,6 +3,9 @@
 // report what every worker counted and checked, over the cluster's IPC channel.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from './helpers/http.ts';
 import { REGISTER, startNode, type Child } from './helpers/process.ts';
@@ -16,7 +19,13 @@ async function startCluster(env: NodeJS.ProcessEnv = {}, preloadPrimary = true):
   const child = startNode([...(preloadPrimary ? ['--import', REGISTER] : []), FIXTURE], {
     OBSERVABILITY_PORT: String(port), OBSERVABILITY_HOST: '127.0.0.1', ENABLE_METRICS: 'true', ...env,
   });
-  const [, appPort] = await child.waitFor(/cluster ready on (\d+)/, 20_000);
+  let appPort: string | undefined;
+  try {
+    [, appPort] = await child.waitFor(/cluster ready on (\d+)/, 20_000);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
   return { child, app: `http://127.0.0.1:${appPort}`, obs: `http://127.0.0.1:${port}` };
 }
 
@@ -127,25 +136,40 @@ describe('node:cluster under the preload', () => {
     }
   });
 
-  it('a primary without the SDK (as PM2\'s daemon): one worker serves the port, stably, without warnings', { timeout: 60_000 }, async () => {
+  it('a primary without the SDK (as PM2\'s daemon): the workers elect one to serve, and it reports them all', { timeout: 60_000 }, async () => {
     const { child, app, obs } = await startCluster({ WORKERS_PRELOAD: REGISTER }, false);
     try {
       await child.waitFor(/serving \/health/, 10_000, 'stderr');
-      await hit(app, 20);
-      const seen = new Set<number>();
-      for (let scrape = 0; scrape < 6; scrape++) {
-        const [count] = sample((await request(`${obs}/metrics`, { headers: { connection: 'close' } })).text, 'jobs_total');
-        seen.add(count!);
+      // The loser connects to the winner's socket; /health lists it once it has.
+      let names: string[] = [];
+      for (let tries = 0; tries < 50 && names.length < 2; tries++) {
+        names = ((await request(`${obs}/health`)).json() as { checks: { name: string }[] }).checks.map((c) => c.name);
+        if (names.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      // One worker answers every scrape (no round-robin between workers): the same number each time.
-      assert.equal(seen.size, 1, `scrapes read ${[...seen].join(', ')}`);
-      const health = (await request(`${obs}/health`)).json() as { checks: { name: string }[] };
-      assert.deepEqual(health.checks.map((c) => c.name), ['worker-db']);
+      const other = names.find((name) => name.startsWith('worker '))?.match(/^worker (\d+): worker-db$/)?.[1];
+      assert.ok(other, `the other worker's check is listed: ${names.join(', ')}`);
+      assert.deepEqual(names.sort(), [`worker ${other}: worker-db`, 'worker-db']);
+
+      assert.deepEqual([...await hit(app, 20)].sort(), ['1', '2']);
+      for (let scrape = 0; scrape < 6; scrape++) {
+        const text = (await request(`${obs}/metrics`, { headers: { connection: 'close' } })).text;
+        assert.deepEqual(sample(text, 'jobs_total'), [20], `scrape ${scrape}`);
+      }
       const stderr = child.stderr();
       assert.doesNotMatch(stderr, /OBS_PORT_BUSY|EADDRINUSE/);
       assert.equal(stderr.match(/serving \/health/g)?.length, 1, 'exactly one worker serves');
+
+      // The serving worker dies: the other takes the port over.
+      const winner = other === '1' ? '2' : '1';
+      const [, pid] = child.stdout().match(new RegExp(`worker ${winner} pid (\\d+)`))!;
+      process.kill(Number(pid), 'SIGKILL');
+      await child.waitFor(/serving the cluster's \/health and \/metrics/, 15_000, 'stderr');
+      const health = (await request(`${obs}/health`)).json() as { checks: { name: string }[] };
+      assert.deepEqual(health.checks.map((c) => c.name), ['worker-db']);
     } finally {
       child.kill();
+      // SIGKILL leaves the serving worker's socket file behind (the next winner would replace it).
+      rmSync(join(tmpdir(), `wizamart-obs-${child.process.pid}-${new URL(obs).port}.sock`), { force: true });
     }
   });
 });

@@ -3,7 +3,8 @@
 //
 //   main    serves; at each scrape aggregates its own facade data, its threads' (threads.ts)
 //           and, as a cluster primary, its workers' (cluster.ts); reports the workers' checks
-//   worker  no server; answers the primary with its own data and its threads'
+//   worker  no server; answers the primary with its own data and its threads'. Without a
+//           primary running the SDK (PM2), the workers elect one to serve (siblings.ts)
 //   thread  no server; reports to its process's main thread
 //
 // With no thread or worker ever seen, /metrics is exactly the process's own data.
@@ -13,9 +14,11 @@ import type { HealthRegistry, RemoteCheckResult } from '../health/registry.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { combine } from './aggregate.ts';
 import { startClusterPrimary, startClusterWorker } from './cluster.ts';
+import type { Hub, HubOptions, ReporterOptions } from './hub.ts';
 import type { ProcessRole } from './role.ts';
 import { snapshotOf, withLocal } from './snapshot.ts';
-import { startThreadHub, startThreadReporter, type ThreadHub } from './threads.ts';
+import { siblingSocketPath, startSiblingHub, startSiblingReporter } from './siblings.ts';
+import { startThreadHub, startThreadReporter } from './threads.ts';
 
 /** How long a scrape waits for the cluster's workers. */
 export const CLUSTER_METRICS_DEADLINE_MS = 1_000;
@@ -43,6 +46,11 @@ export interface Topology {
    * the worker should try to serve the port itself, binding it exclusively (first one wins).
    */
   readonly standalone?: Promise<boolean>;
+  /**
+   * Such a worker's election: `tryServe` binds the port exclusively (true when this worker
+   * won); the winner gathers the other workers over a local socket, the others report to it.
+   */
+  readonly elect?: (tryServe: () => Promise<boolean>, port: number) => Promise<void>;
   /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
   readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
   stop(): void;
@@ -59,29 +67,56 @@ export function startTopology(options: TopologyOptions): Topology {
   const threads = options.metricsOn ? startThreadHub(THREAD_METRICS_DEADLINE_MS) : undefined;
   if (threads) stops.push(() => threads.stop());
   const label = role.kind === 'worker' ? role.id : 'primary';
+  const hubOptions: HubOptions = {
+    metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
+    healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
+  };
 
   if (role.kind === 'worker') {
-    const worker = startClusterWorker({
+    const reporting: ReporterOptions = {
       snapshot: async () => combine([{ label, snapshot: snapshotOf(metrics) }, ...(await threads?.collect() ?? [])]),
       health: () => workerChecks(health),
-    });
+    };
+    const worker = startClusterWorker(reporting);
     stops.push(() => worker.stop());
-    const aggregate = threads && threadsAggregate(metrics, label, threads);
+    // Set when this worker won the port among siblings whose primary does not run the SDK (siblings.ts).
+    let siblings: Hub | undefined;
+    let stopReporter: (() => void) | undefined;
+    stops.push(() => stopReporter?.());
+    const elect = async (tryServe: () => Promise<boolean>, port: number): Promise<void> => {
+      stopReporter?.();
+      stopReporter = undefined;
+      const won = await tryServe();
+      if (port === 0) return; // every worker gets a port of its own: nothing to share
+      const path = siblingSocketPath(port);
+      if (!won) {
+        stopReporter = startSiblingReporter(path, label, reporting, () => void elect(tryServe, port));
+        return;
+      }
+      try {
+        const hub = await startSiblingHub(path, hubOptions);
+        siblings = hub;
+        stops.push(() => hub.stop(), health.addRemoteChecks(hub.health));
+      } catch {
+        // No socket: this worker serves its own data only, as a single process would.
+      }
+    };
     return {
       role,
       serves: false,
-      // No primary serves: the first worker to bind the port exclusively serves its own data.
       standalone: worker.welcomed.then((yes) => !yes),
-      aggregate,
+      elect,
+      aggregate: async (own) => {
+        const peers = [...(await threads?.collect() ?? []), ...(await siblings?.collect() ?? [])];
+        if (peers.length === 0) return own;
+        return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
+      },
       stop: () => stops.forEach((stop) => stop()),
     };
   }
 
   // The main thread of a process that is not a cluster worker is a cluster primary (of no workers, mostly).
-  const primary = startClusterPrimary({
-    metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
-    healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
-  });
+  const primary = startClusterPrimary(hubOptions);
   stops.push(() => primary.stop());
   stops.push(health.addRemoteChecks(primary.health));
   const aggregate = async (own: MetricData[]): Promise<MetricData[]> => {
@@ -91,15 +126,6 @@ export function startTopology(options: TopologyOptions): Topology {
     return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
   };
   return { role, serves: true, aggregate, stop: () => stops.forEach((stop) => stop()) };
-}
-
-/** Own data and the threads' only. */
-function threadsAggregate(metrics: MetricsRegistry, label: string, threads: ThreadHub) {
-  return async (own: MetricData[]): Promise<MetricData[]> => {
-    const peers = await threads.collect();
-    if (peers.length === 0) return own;
-    return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
-  };
 }
 
 async function workerChecks(health: HealthRegistry): Promise<RemoteCheckResult[]> {

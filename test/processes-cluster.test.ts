@@ -168,7 +168,9 @@ describe('node:cluster under the preload', () => {
       assert.deepEqual(health.checks.map((c) => c.name), ['worker-db']);
     } finally {
       child.kill();
-      // SIGKILL leaves the serving worker's socket file behind (the next winner would replace it).
+      await child.exited();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the orphaned workers end on the lost channel
+      // A SIGKILLed serving worker leaves its socket file behind (the next winner would replace it).
       rmSync(join(tmpdir(), `wizamart-obs-${child.process.pid}-${new URL(obs).port}.sock`), { force: true });
     }
   });

@@ -81,10 +81,14 @@ export async function startSiblingHub(path: string, options: HubOptions): Promis
     await listen();
   }
   chmodSync(path, 0o600);
+  // close() removes the file; a process that ends without it must not leave it behind either.
+  const removeFile = (): void => { try { unlinkSync(path); } catch { /* gone already */ } };
+  process.on('exit', removeFile);
   return {
     ...hub,
     stop() {
       hub.stop();
+      process.removeListener('exit', removeFile);
       server.close();
     },
   };

@@ -190,13 +190,16 @@ async function stop(current: Running): Promise<void> {
  * closed before the flush (in-flight requests finish), so nothing served after it goes
  * unrecorded.
  */
-export async function drainAndShutdown(_signal?: NodeJS.Signals, exiting = false): Promise<void> {
+export async function drainAndShutdown(signal?: NodeJS.Signals, exiting = false): Promise<void> {
   const current = running;
   if (!current) return;
   current.state = 'draining';
   current.incoming.drain();
   const { drainDelayMs, shutdownGraceMs } = current.config;
+  // A cluster primary's workers drain alongside it (each as a process of its own would), and it outlives them.
+  const workers = current.processes?.drainWorkers?.(signal ?? 'SIGTERM', drainDelayMs + shutdownGraceMs);
   if (drainDelayMs > 0) await sleep(drainDelayMs);
   if (exiting) await current.incoming.closeAppServers(shutdownGraceMs / 2);
+  await workers;
   await shutdownObservability();
 }

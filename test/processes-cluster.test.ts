@@ -136,6 +136,21 @@ describe('node:cluster under the preload', () => {
     }
   });
 
+  it('SIGTERM to the primary: every worker drains (a request in flight completes), then the primary ends by the signal', { timeout: 60_000 }, async () => {
+    const { child, app } = await startCluster();
+    try {
+      const slow = request(`${app}/slow?ms=1500`, { headers: { connection: 'close' } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.process.kill('SIGTERM');
+      const reply = await slow;
+      assert.deepEqual([reply.status, reply.text], [200, 'slow done']);
+      const { code, signal } = await child.exited(15_000);
+      assert.deepEqual({ code, signal }, { code: null, signal: 'SIGTERM' });
+    } finally {
+      child.kill();
+    }
+  });
+
   it('a primary without the SDK (as PM2\'s daemon): the workers elect one to serve, and it reports them all', { timeout: 60_000 }, async () => {
     const { child, app, obs } = await startCluster({ WORKERS_PRELOAD: REGISTER }, false);
     try {

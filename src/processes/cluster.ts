@@ -7,18 +7,32 @@
 // without the preload) falls back to siblings.ts.
 
 import cluster, { type Worker } from 'node:cluster';
+import { withDeadline } from '../deadline.ts';
 import { answer, createHub, type Hub, type HubOptions, type ReporterOptions } from './hub.ts';
 import { isObsMessage, message, type ObsMessage } from './messages.ts';
 
+export interface ClusterPrimary extends Hub {
+  /**
+   * Passes a shutdown signal on to every worker that runs the SDK, so each drains and
+   * flushes as a process of its own would, and resolves when they have exited (or after
+   * `ms`). Without it, a worker exits at once when its primary goes, cutting its requests.
+   */
+  drainWorkers(signal: NodeJS.Signals, ms: number): Promise<void>;
+}
+
 /** In the primary: a hub whose peers are the cluster's workers. */
-export function startClusterPrimary(options: HubOptions): Hub {
+export function startClusterPrimary(options: HubOptions): ClusterPrimary {
   const hub = createHub(options);
+  const withSdk = new Map<string, Worker>();
   const onMessage = (worker: Worker, received: unknown): void => {
     if (!isObsMessage(received)) return;
-    if (received.kind === 'hello') hub.join(String(worker.id), (sent) => send(worker, sent));
-    else hub.receive(String(worker.id), received);
+    if (received.kind === 'hello') {
+      withSdk.set(String(worker.id), worker);
+      hub.join(String(worker.id), (sent) => send(worker, sent));
+    } else hub.receive(String(worker.id), received);
   };
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    withSdk.delete(String(worker.id));
     hub.leave(String(worker.id), signal ? `was killed by ${signal}` : `exited with code ${code}`);
   };
   cluster.on('message', onMessage);
@@ -27,6 +41,15 @@ export function startClusterPrimary(options: HubOptions): Hub {
   for (const worker of Object.values(cluster.workers ?? {})) if (worker) send(worker, message({ kind: 'who' }));
   return {
     ...hub,
+    async drainWorkers(signal, ms) {
+      const exits = [...withSdk.values()].filter((worker) => !worker.isDead()).map((worker) => {
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        // The signal itself, not worker.kill(): that would first disconnect the channel the drain still uses.
+        worker.process.kill(signal);
+        return exited;
+      });
+      await withDeadline(Promise.all(exits).then(() => undefined), ms, () => undefined);
+    },
     stop() {
       cluster.removeListener('message', onMessage);
       cluster.removeListener('exit', onExit);

@@ -53,6 +53,8 @@ export interface Topology {
   readonly elect?: (tryServe: () => Promise<boolean>, port: number) => Promise<void>;
   /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
   readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
+  /** A cluster primary: passes a shutdown signal to its workers and waits (bounded) for them to end. */
+  readonly drainWorkers?: (signal: NodeJS.Signals, ms: number) => Promise<void>;
   stop(): void;
 }
 
@@ -125,7 +127,13 @@ export function startTopology(options: TopologyOptions): Topology {
     if (peers.length === 0) return own;
     return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
   };
-  return { role, serves: true, aggregate, stop: () => stops.forEach((stop) => stop()) };
+  return {
+    role,
+    serves: true,
+    aggregate,
+    drainWorkers: (signal, ms) => primary.drainWorkers(signal, ms),
+    stop: () => stops.forEach((stop) => stop()),
+  };
 }
 
 async function workerChecks(health: HealthRegistry): Promise<RemoteCheckResult[]> {

@@ -21,6 +21,7 @@ export {
   type CounterSeries,
   type Gauge,
   type GaugeSeries,
+  type GaugeOptions,
   type Histogram,
   type HistogramSeries,
   type HistogramOptions,

@@ -78,4 +78,12 @@ describe('PeerBook', () => {
     assert.deepEqual(values(out, 'jobs_total'), [[{}, 11]]);
     assert.deepEqual(values(out, 'busy'), [[{}, 2]]);
   });
+
+  it('a gauge declared per-worker keeps one series per source, labelled', () => {
+    const busy = (n: number) => recorded((r) => r.gauge('busy_connections', 'Busy', ['pool'], { aggregate: 'per-worker' }).labels('db').set(n));
+    const out = combine([{ label: '1', snapshot: busy(2) }, { label: '2', snapshot: busy(3) }]);
+    assert.deepEqual(values(out, 'busy_connections'), [[{ pool: 'db', worker: '1' }, 2], [{ pool: 'db', worker: '2' }, 3]]);
+    assert.throws(() => new MetricsRegistry().gauge('g', 'G', ['worker'], { aggregate: 'per-worker' }), /reserved|worker/);
+    assert.throws(() => new MetricsRegistry().gauge('g', 'G', [], { aggregate: 'max' as 'sum' }), /aggregate must be "sum" or "per-worker", got "max"/);
+  });
 });

@@ -10,6 +10,23 @@ import type { Metric, MetricType, Series } from './metric.ts';
 import { type RegistryState, createState, nowHrTime } from './state.ts';
 import { MetricsError, checkBuckets, checkHelp, checkLabelNames, checkMetricName, checkReservedName } from './validate.ts';
 
+/** How a gauge's values from several processes or threads are combined on /metrics (docs/processes.md). */
+export interface GaugeOptions {
+  /** 'sum' (default): added up per label set, as prom-client does; 'per-worker': one series per process, with a `worker` label. */
+  aggregate?: 'sum' | 'per-worker';
+}
+
+/** The label a per-worker gauge's series get when processes are aggregated. */
+export const WORKER_LABEL = 'worker';
+
+function checkGaugeAggregate(name: string, options: GaugeOptions): boolean {
+  const aggregate = options?.aggregate ?? 'sum';
+  if (aggregate !== 'sum' && aggregate !== 'per-worker') {
+    throw new MetricsError(`Metric "${name}": aggregate must be "sum" or "per-worker", got ${JSON.stringify(aggregate)}`);
+  }
+  return aggregate === 'per-worker';
+}
+
 /** Instrumentation scope of facade data; the exposition prints it exactly as declared. */
 export const FACADE_SCOPE = '@wizamart/observability';
 
@@ -42,9 +59,15 @@ export class MetricsRegistry {
     return this.existing(name, 'counter', help, labels, undefined) ?? this.add(new Counter(this.state, name, help, labels));
   }
 
-  gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L> {
-    const labels = this.checkShape(name, help, labelNames, []);
-    return this.existing(name, 'gauge', help, labels, undefined) ?? this.add(new Gauge(this.state, name, help, labels));
+  gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[], options: GaugeOptions = {}): Gauge<L> {
+    const perWorker = checkGaugeAggregate(name, options);
+    // A per-worker gauge gets the `worker` label when aggregated (src/processes/aggregate.ts).
+    const labels = this.checkShape(name, help, labelNames, perWorker ? [WORKER_LABEL] : []);
+    const found = this.existing<Gauge<L>>(name, 'gauge', help, labels, undefined);
+    if (found) return found;
+    const gauge = this.add(new Gauge<L>(this.state, name, help, labels));
+    if (perWorker) gauge.aggregation = 'per-process';
+    return gauge;
   }
 
   histogram<L extends string = never>(

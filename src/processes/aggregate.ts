@@ -3,7 +3,8 @@
 //
 //   counters     summed per label set
 //   histograms   merged per label set: bucket counts, sum and count added
-//   gauges       summed per label set (prom-client's default aggregator)
+//   gauges       summed per label set (prom-client's default aggregator), or per process
+//                when declared with `{ aggregate: 'per-worker' }`
 //   per-process  families that describe one process (runtime: CPU, memory, event loop, GC)
 //                are not added up: when several sources report one, each source's series
 //                get a `worker` label instead
@@ -18,10 +19,10 @@
 
 import type { HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import { WORKER_LABEL } from '../metrics/registry.ts';
 import { warn } from '../warnings.ts';
 
-/** The label that tells per-process series apart. */
-export const WORKER_LABEL = 'worker';
+export { WORKER_LABEL };
 
 /** What one process or thread reports: its facade metrics and which of them are per-process. */
 export interface Snapshot {

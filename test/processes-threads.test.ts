@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from './helpers/http.ts';
+import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
 import { REGISTER, startNode } from './helpers/process.ts';
 import { freePort, promtoolCheck, requireBinaries } from './helpers/prometheus.ts';
 
@@ -41,6 +42,27 @@ describe('worker_threads under the preload', () => {
       assert.equal(stderr.match(/serving \/health/g)?.length, 1, 'only the main thread serves');
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe('spans in worker threads', () => {
+  it('a thread that records a span and ends delivers it', { timeout: 60_000 }, async () => {
+    const receiver = await startOtlpReceiver();
+    const child = startNode(['--import', REGISTER, 'test/fixtures/processes/threads-spans.mjs'], {
+      OBSERVABILITY_PORT: '0', OBSERVABILITY_HOST: '127.0.0.1',
+      OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_SERVICE_NAME: 'threads-test',
+    });
+    try {
+      await child.waitFor(/thread ended/, 20_000);
+      const spans = await receiver.waitFor((all) => all.some((s) => s.name === 'job in a thread'), 10_000);
+      const span = spans.find((s) => s.name === 'job in a thread')!;
+      assert.equal(span.resource['service.name'], 'threads-test');
+      assert.doesNotMatch(child.stderr(), /OBS_PORT_BUSY|EADDRINUSE/);
+    } finally {
+      child.kill();
+      await receiver.close();
     }
   });
 });

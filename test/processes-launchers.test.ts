@@ -80,7 +80,7 @@ function npm(args: string[], dir: string, env: NodeJS.ProcessEnv): Launched {
 }
 
 describe('a package manager that inherits the preload through NODE_OPTIONS', () => {
-  for (const args of [['start'], ['run', 'serve']]) {
+  for (const args of [['start'], ['run', 'serve'], ['exec', '-c', 'node app.mjs']]) {
     it(`npm ${args.join(' ')}: the app serves the port, npm does not`, { timeout: 60_000 }, async () => {
       const dir = appPackage();
       const port = await freePort();

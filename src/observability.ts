@@ -197,7 +197,9 @@ export async function drainAndShutdown(signal?: NodeJS.Signals, exiting = false)
   current.incoming.drain();
   const { drainDelayMs, shutdownGraceMs } = current.config;
   // A cluster primary's workers drain alongside it (each as a process of its own would), and it outlives them.
-  const workers = current.processes?.drainWorkers?.(signal ?? 'SIGTERM', drainDelayMs + shutdownGraceMs);
+  // SIGINT is not passed on: Ctrl-C already reached the workers, and a second one means "skip the drain".
+  const forward = signal === 'SIGINT' ? undefined : signal ?? 'SIGTERM';
+  const workers = current.processes?.drainWorkers?.(forward, drainDelayMs + shutdownGraceMs);
   if (drainDelayMs > 0) await sleep(drainDelayMs);
   if (exiting) await current.incoming.closeAppServers(shutdownGraceMs / 2);
   await workers;

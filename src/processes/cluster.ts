@@ -16,8 +16,10 @@ export interface ClusterPrimary extends Hub {
    * Passes a shutdown signal on to every worker that runs the SDK, so each drains and
    * flushes as a process of its own would, and resolves when they have exited (or after
    * `ms`). Without it, a worker exits at once when its primary goes, cutting its requests.
+   * With no signal, only waits: the workers got it themselves (Ctrl-C reaches the whole
+   * process group, and a second SIGINT would tell them to skip their drain).
    */
-  drainWorkers(signal: NodeJS.Signals, ms: number): Promise<void>;
+  drainWorkers(signal: NodeJS.Signals | undefined, ms: number): Promise<void>;
 }
 
 /** In the primary: a hub whose peers are the cluster's workers. */
@@ -45,7 +47,7 @@ export function startClusterPrimary(options: HubOptions): ClusterPrimary {
       const exits = [...withSdk.values()].filter((worker) => !worker.isDead()).map((worker) => {
         const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
         // The signal itself, not worker.kill(): that would first disconnect the channel the drain still uses.
-        worker.process.kill(signal);
+        if (signal) worker.process.kill(signal);
         return exited;
       });
       await withDeadline(Promise.all(exits).then(() => undefined), ms, () => undefined);

@@ -54,7 +54,7 @@ export interface Topology {
   /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
   readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
   /** A cluster primary: passes a shutdown signal to its workers and waits (bounded) for them to end. */
-  readonly drainWorkers?: (signal: NodeJS.Signals, ms: number) => Promise<void>;
+  readonly drainWorkers?: (signal: NodeJS.Signals | undefined, ms: number) => Promise<void>;
   stop(): void;
 }
 

@@ -97,7 +97,7 @@ describe('a package manager that inherits the preload through NODE_OPTIONS', () 
         const ready = await request(`${url}/health/ready`);
         assert.equal(ready.status, 503);
         const health = (await request(`${url}/health`)).json() as { checks: { name: string }[] };
-        assert.deepEqual(health.checks.map((c) => c.name), ['app-db']);
+        assert.ok(health.checks.some((c) => c.name === 'app-db'), 'the app\'s check is in /health');
         const stderr = launched.stderr();
         assert.doesNotMatch(stderr, /OBS_PORT_BUSY|EADDRINUSE/);
         assert.equal(stderr.match(/serving \/health/g)?.length, 1, 'exactly one process serves');

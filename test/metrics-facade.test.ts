@@ -238,3 +238,25 @@ describe('disabled', () => {
     assert.deepEqual(points(registry, 'open_connections'), [{ attributes: {}, value: 0 }]);
   });
 });
+
+test('the enum values the facade writes (src/metrics/otel-values.ts) are OpenTelemetry\'s own', async () => {
+  const { createRequire } = await import('node:module');
+  const load = createRequire(import.meta.url);
+  const sdk = load('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  const api = load('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const ours = await import('../src/metrics/otel-values.ts');
+  assert.deepEqual(ours.DataPointType, { HISTOGRAM: sdk.DataPointType.HISTOGRAM, GAUGE: sdk.DataPointType.GAUGE, SUM: sdk.DataPointType.SUM });
+  assert.equal(ours.AggregationTemporality.CUMULATIVE, sdk.AggregationTemporality.CUMULATIVE);
+  assert.equal(ours.ValueType.DOUBLE, api.ValueType.DOUBLE);
+});
+
+test('importing the SDK loads no OpenTelemetry package: they load when a feature that needs them starts', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // Every resolution, ES module or CommonJS, goes through the hook.
+  const script = "import { registerHooks } from 'node:module'; const loaded = new Set();"
+    + " registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); if (result.url.includes('@opentelemetry')) loaded.add(result.url.replace(/.*node_modules\\//, '')); return result; } });"
+    + " await import('@wizamart/observability'); console.log(JSON.stringify([...loaded]));";
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout), []);
+});

@@ -109,6 +109,8 @@ describe('the preload', () => {
     const child = startDemo({ KUBERNETES_SERVICE_HOST: '10.96.0.1' });
     try {
       await observabilityUrl(child);
+      // Its own line, written after the serving line: wait for it rather than read at once.
+      await child.waitFor(/probe settings for these timings.*\n/, 15_000, 'stderr');
       assert.match(child.stderr(), /probe settings for these timings: timeoutSeconds: 1 \(health check deadline 500 ms \+ 250 ms\); readinessProbe periodSeconds: 2, failureThreshold: 2 \(2 s x 2 within the drain of 5000 ms\); terminationGracePeriodSeconds: 20 \+ your preStop sleep, or more/);
     } finally {
       child.kill();

@@ -1,7 +1,8 @@
 // Counter: a value that only goes up (prom-client's lib/counter.js shape).
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import type { SumMetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-values.ts';
 import { type ExemplarHolder, type Exemplars, recordExemplar } from './exemplars.ts';
 import { Metric, type Series } from './metric.ts';
 import type { RegistryState } from './state.ts';
@@ -28,7 +29,7 @@ export class CounterSeries implements Series, ExemplarHolder {
     if (!(n >= 0 && n < Infinity) || typeof n !== 'number') this.reject(n);
     if (this.state.on) {
       this.value += n;
-      if (this.state.exemplars) recordExemplar(this, 1, 0, n);
+      if (this.state.exemplars) recordExemplar(this.state.exemplars, this, 1, 0, n);
     }
   }
 

@@ -9,7 +9,8 @@
 // span already holds) and stores them in arrays allocated on the series' first sampled
 // observation: no allocation per observation. The text is rendered at scrape, once per change.
 
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import type * as Api from '@opentelemetry/api';
+import { load } from '../telemetry/load.ts';
 
 export class Exemplars {
   private readonly traceIds: Array<string | undefined>;
@@ -53,12 +54,25 @@ export interface ExemplarHolder {
   exemplars: Exemplars | undefined;
 }
 
+/** The ids of the active span if it is sampled. */
+export type SampledSpan = () => Api.SpanContext | undefined;
+
+/**
+ * Reads the active span through the CommonJS @opentelemetry/api that telemetry uses, loaded
+ * when tracing turns exemplars on (never at startup, never with tracing off).
+ */
+export function sampledSpanReader(): SampledSpan {
+  const { context, trace, TraceFlags } = load('@opentelemetry/api') as typeof Api;
+  return () => {
+    const ids = trace.getSpan(context.active())?.spanContext();
+    return ids !== undefined && (ids.traceFlags & TraceFlags.SAMPLED) !== 0 ? ids : undefined;
+  };
+}
+
 /** Keeps observation `value` in `bucket` as the exemplar if a sampled span is active. */
-export function recordExemplar(holder: ExemplarHolder, buckets: number, bucket: number, value: number): void {
-  const span = trace.getSpan(context.active());
-  if (span === undefined) return;
-  const ids = span.spanContext();
-  if ((ids.traceFlags & TraceFlags.SAMPLED) === 0) return;
+export function recordExemplar(sampledSpan: SampledSpan, holder: ExemplarHolder, buckets: number, bucket: number, value: number): void {
+  const ids = sampledSpan();
+  if (ids === undefined) return;
   (holder.exemplars ??= new Exemplars(buckets)).record(bucket, value, ids.traceId, ids.spanId);
 }
 

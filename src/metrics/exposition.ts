@@ -16,13 +16,8 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import type { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import {
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-values.ts';
 import { warn } from '../warnings.ts';
 import { type Exemplars, exemplarsOf } from './exemplars.ts';
 import { FACADE_SCOPE } from './registry.ts';

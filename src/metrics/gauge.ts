@@ -6,7 +6,8 @@
 // dec() on disconnect after it must not leave the gauge at -1.
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, type GaugeMetricData } from '@opentelemetry/sdk-metrics';
+import type { GaugeMetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-values.ts';
 import { Metric, type Series } from './metric.ts';
 import type { RegistryState } from './state.ts';
 import { badValue, noLabels } from './validate.ts';

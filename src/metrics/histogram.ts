@@ -3,7 +3,8 @@
 // which is what OTel's Histogram point carries; the exposition accumulates them.
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, type Histogram as OTelHistogram, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import type { Histogram as OTelHistogram, HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-values.ts';
 import { type ExemplarHolder, type Exemplars, recordExemplar } from './exemplars.ts';
 import { Metric, type Series } from './metric.ts';
 import type { RegistryState } from './state.ts';
@@ -48,7 +49,7 @@ export class HistogramSeries implements Series, ExemplarHolder {
     (this.counts[i] as number)++;
     this.sum += v;
     this.count++;
-    if (this.state.exemplars) recordExemplar(this, this.counts.length, i, v);
+    if (this.state.exemplars) recordExemplar(this.state.exemplars, this, this.counts.length, i, v);
   }
 
   /** Starts a timer; calling the returned function observes and returns the elapsed seconds. */

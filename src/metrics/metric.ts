@@ -5,8 +5,9 @@
 // lookup of an existing series hashes strings that already exist and allocates nothing
 // (no joined key string, no attribute hashing as in OTel's counter.add(v, attrs)).
 
-import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
-import { AggregationTemporality, type DataPoint, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, ValueType } from './otel-values.ts';
 import { warn } from '../warnings.ts';
 import { type RegistryState, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_LABEL } from './state.ts';
 import { type LabelValue, badLabelValue, labelMismatch, wrongLabelCount } from './validate.ts';
@@ -131,7 +132,7 @@ export abstract class Metric<S extends Series, L extends string = string> {
   /** The type-independent part of toMetricData; `point` reads one series' value. */
   protected metricData<T>(point: (s: S) => T, endTime: HrTime): {
     descriptor: MetricDescriptor;
-    aggregationTemporality: AggregationTemporality;
+    aggregationTemporality: typeof AggregationTemporality.CUMULATIVE;
     dataPoints: DataPoint<T>[];
   } {
     const startTime = this.state.startTime;

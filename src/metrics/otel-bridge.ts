@@ -2,9 +2,9 @@
 // exporter (its own server never started), with the registry attached as an extra
 // MetricProducer. Facade data enters OTel only here, when render() collects.
 
-import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
+import { load } from '../telemetry/load.ts';
 import { warn } from '../warnings.ts';
 import { serialize } from './exposition.ts';
 import { FACADE_SCOPE, type MetricsRegistry } from './registry.ts';
@@ -25,6 +25,9 @@ export function createOTelBridge(
   resource: Resource,
   aggregate?: (own: MetricData[]) => Promise<MetricData[]>,
 ): OTelBridge {
+  // CommonJS builds, loaded only when metrics are on: the ones telemetry shares (load.ts).
+  const { PrometheusExporter, PrometheusSerializer } = load('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
+  const { MeterProvider } = load('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const exporter = new PrometheusExporter({
     preventServerStart: true,
     withoutScopeInfo: true, // no otel_scope_* labels on every series

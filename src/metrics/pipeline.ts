@@ -5,7 +5,7 @@
 //   exporter.collect() -> exposition.ts -> respond.ts on the caller's own /metrics route.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, metrics, ROOT_CONTEXT } from '@opentelemetry/api';
+import type * as Api from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { IncomingHttp } from '../http/incoming.ts';
@@ -14,6 +14,7 @@ import { type HealthResultLike, recordHealthMetrics } from './health.ts';
 import { recordHttpServerMetrics } from './http-server.ts';
 import type { Aggregation } from './metric.ts';
 import { createOTelBridge } from './otel-bridge.ts';
+import { load } from '../telemetry/load.ts';
 import { metricsRegistry, type MetricsRegistry } from './registry.ts';
 import { sendText } from '../http/respond.ts';
 import { negotiateFormat, sendExposition } from './respond.ts';
@@ -51,6 +52,7 @@ export interface MetricsPipeline {
 
 /** The running SDK owns the one pipeline: initObservability starts it once per running instance. */
 export function startMetrics(options: MetricsOptions): MetricsPipeline {
+  const { context, metrics, ROOT_CONTEXT } = load('@opentelemetry/api') as typeof Api;
   const registry = metricsRegistry;
   registry.cardinalityLimit = options.cardinalityLimit;
   registry.enable(); // counters and histograms count from here, the collectors' included

@@ -2,8 +2,9 @@
 // MetricProducer through which OTel's reader pulls their data at collection time.
 
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
-import { emptyResource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import { Counter } from './counter.ts';
+import { sampledSpanReader } from './exemplars.ts';
 import { Gauge } from './gauge.ts';
 import { DEFAULT_BUCKETS, Histogram, type HistogramOptions } from './histogram.ts';
 import type { Metric, MetricType, Series } from './metric.ts';
@@ -46,7 +47,8 @@ export class MetricsRegistry {
       const metrics = this.collect(errors);
       return {
         resourceMetrics: {
-          resource: emptyResource(), // ignored: the reader reports the MeterProvider's resource
+          // Ignored: the reader reports the MeterProvider's resource (src/resource.ts).
+          resource: undefined as unknown as Resource,
           scopeMetrics: [{ scope: { name: FACADE_SCOPE }, metrics }],
         },
         errors,
@@ -132,12 +134,12 @@ export class MetricsRegistry {
   /** Back to validate-and-drop. */
   disable(): void {
     this.state.on = false;
-    this.state.exemplars = false;
+    this.state.exemplars = undefined;
   }
 
   /** Histograms and counters keep exemplars from sampled spans (only worth it, and only done, when tracing is on). */
   enableExemplars(): void {
-    this.state.exemplars = true;
+    this.state.exemplars = sampledSpanReader();
   }
 
   /** Runs `hook` at every collection, before data is read (scrape-time gauges). Returns an unsubscribe. */

@@ -3,6 +3,7 @@
 // one field instead of asking the registry.
 
 import type { HrTime } from '@opentelemetry/api';
+import type { SampledSpan } from './exemplars.ts';
 
 export interface RegistryState {
   /** Recording is on only while a pipeline runs; otherwise every call validates and drops. */
@@ -11,8 +12,11 @@ export interface RegistryState {
   cardinalityLimit: number;
   /** Start of the cumulative interval, reported to OTel as each point's startTime. */
   startTime: HrTime;
-  /** The SDK's tracing is on: histograms and counters keep exemplars from sampled spans (src/metrics/exemplars.ts). */
-  exemplars: boolean;
+  /**
+   * Set when the SDK's tracing is on: reads the active sampled span, and histograms and
+   * counters keep exemplars from it (src/metrics/exemplars.ts). Unset: no exemplars.
+   */
+  exemplars: SampledSpan | undefined;
 }
 
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
@@ -26,5 +30,5 @@ export function nowHrTime(): HrTime {
 }
 
 export function createState(): RegistryState {
-  return { on: false, cardinalityLimit: DEFAULT_CARDINALITY_LIMIT, startTime: nowHrTime(), exemplars: false };
+  return { on: false, cardinalityLimit: DEFAULT_CARDINALITY_LIMIT, startTime: nowHrTime(), exemplars: undefined };
 }

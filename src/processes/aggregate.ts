@@ -18,7 +18,8 @@
 // while the service lives: what a dead worker counted stays counted.
 
 import type { HrTime } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from '../metrics/otel-values.ts';
 import { WORKER_LABEL } from '../metrics/registry.ts';
 import { warn } from '../warnings.ts';
 

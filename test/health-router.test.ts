@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import express from 'express';
 import { healthRegistry, healthRouter, initObservability, shutdownObservability } from '../src/index.ts';
-import { request } from './helpers/http.ts';
+import { listen, request } from './helpers/http.ts';
 import { REGISTER, startNode } from './helpers/process.ts';
-
-async function listen(server: Server): Promise<string> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 describe('healthRouter on the app\'s own server', () => {
   let server: Server | undefined;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startMetrics } from '../src/metrics/index.ts';
-import { request } from './helpers/http.ts';
+import { closeServer, listen, request } from './helpers/http.ts';
 import { pipelineOptions } from './helpers/metrics-pipeline.ts';
 import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
 import { REGISTER, startNode } from './helpers/process.ts';
@@ -23,16 +23,6 @@ interface Express {
 }
 
 const COUNT = 'http_server_request_duration_seconds_count';
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-async function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
 describe('http_route for express 5 (no tracing): templates, never raw paths', () => {
   let server: http.Server;

@@ -15,20 +15,11 @@ import { type MetricsOptions, metricsRegistry, startMetrics } from '../src/metri
 import type { HealthResultLike } from '../src/metrics/health.ts';
 import { captureStderr } from './helpers/stderr.ts';
 import { pipelineOptions } from './helpers/metrics-pipeline.ts';
+import { closeServer, listen } from './helpers/http.ts';
 
 interface Scraper {
   scrape(): Promise<string>;
   close(): Promise<void>;
-}
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-async function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 async function startScraper(overrides: Partial<MetricsOptions> = {}): Promise<Scraper> {

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'register.js', 'register.d.ts', 'src/**/*.js', 'src/**/*.d.ts', 'bench/results/'] },
+  { ignores: ['node_modules/', 'register.js', 'register.d.ts', 'src/**/*.js', 'src/**/*.d.ts', 'bench/results/', '.pm2-run/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

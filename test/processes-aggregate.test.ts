@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { MetricsRegistry } from '../src/metrics/registry.ts';
 import { combine, PeerBook, type Snapshot } from '../src/processes/aggregate.ts';
 import { snapshotOf } from '../src/processes/snapshot.ts';
+import { pack, unpack } from '../src/processes/wire.ts';
 import { resetWarnings } from '../src/warnings.ts';
 import { captureStderr } from './helpers/stderr.ts';
 
@@ -85,5 +86,28 @@ describe('PeerBook', () => {
     assert.deepEqual(values(out, 'busy_connections'), [[{ pool: 'db', worker: '1' }, 2], [{ pool: 'db', worker: '2' }, 3]]);
     assert.throws(() => new MetricsRegistry().gauge('g', 'G', ['worker'], { aggregate: 'per-worker' }), /reserved|worker/);
     assert.throws(() => new MetricsRegistry().gauge('g', 'G', [], { aggregate: 'max' as 'sum' }), /aggregate must be "sum" or "per-worker", got "max"/);
+  });
+});
+
+describe('the wire format between processes (src/processes/wire.ts)', () => {
+  it('a packed snapshot, through JSON, unpacks to the same metrics, points, values and types', () => {
+    const snapshot = recorded((r) => {
+      r.counter('jobs_total', 'Jobs', ['queue']).labels('a').inc(2);
+      r.counter('jobs_total', 'Jobs', ['queue']).labels('b').inc(3);
+      r.gauge('queue_depth', 'Depth').set(4);
+      r.histogram('took_seconds', 'Took', ['route'], { buckets: [1, 5] }).labels('/x').observe(0.5);
+      r.histogram('took_seconds', 'Took', ['route'], { buckets: [1, 5] }).labels('/y').observe(7);
+    });
+    const sent = JSON.parse(JSON.stringify(pack(snapshot))) as ReturnType<typeof pack>;
+    const back = unpack(sent);
+    assert.ok(JSON.stringify(sent).length < JSON.stringify(snapshot).length, 'packed is smaller');
+    assert.deepEqual(back.perProcess, snapshot.perProcess);
+    assert.deepEqual(back.metrics.map((m) => [m.descriptor, m.dataPointType, 'isMonotonic' in m ? m.isMonotonic : undefined]),
+      snapshot.metrics.map((m) => [m.descriptor, m.dataPointType, 'isMonotonic' in m ? m.isMonotonic : undefined]));
+    // Exemplars stay in the process that recorded them (none here: no tracing); the rest is equal.
+    const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+    for (const name of ['jobs_total', 'queue_depth', 'took_seconds']) assert.deepEqual(plain(values(back, name)), plain(values(snapshot, name)), name);
+    // What the serving process makes of it is what it made of the snapshot itself.
+    assert.deepEqual(values(combine([{ label: '1', snapshot: back }, { label: '2', snapshot: back }]), 'jobs_total'), [[{ queue: 'a' }, 4], [{ queue: 'b' }, 6]]);
   });
 });

@@ -16,6 +16,7 @@ import { HealthStatus } from '../health/status.ts';
 import { warn } from '../warnings.ts';
 import { PeerBook, type Snapshot, type Source } from './aggregate.ts';
 import { message, type ObsMessage } from './messages.ts';
+import { pack, unpack } from './wire.ts';
 
 /** How long a departed peer stays in /health as a failed, non-critical entry. */
 export const EXITED_VISIBLE_MS = 60_000;
@@ -91,7 +92,7 @@ export function createHub(options: HubOptions): Hub {
       const replies = await ask('ask-metrics', options.metricsDeadlineMs);
       for (const id of peers.keys()) {
         const reply = replies.get(id);
-        if (reply?.kind === 'metrics') book.update(id, id, reply.snapshot);
+        if (reply?.kind === 'metrics') book.update(id, id, unpack(reply.snapshot));
         else {
           warn('OBS_CLUSTER_WORKER_SLOW', `cluster worker ${id} did not send its metrics within ${options.metricsDeadlineMs} ms; `
             + 'this scrape shows what it sent last', `cluster-slow:${id}`);
@@ -136,7 +137,7 @@ export function answer(received: ObsMessage, from: string, options: ReporterOpti
   else if (received.kind === 'ask-metrics') {
     const { id } = received;
     void options.snapshot().catch((): Snapshot => ({ metrics: [], perProcess: [] }))
-      .then((snapshot) => reply(message({ kind: 'metrics', id, from, snapshot })));
+      .then((snapshot) => reply(message({ kind: 'metrics', id, from, snapshot: pack(snapshot) })));
   } else if (received.kind === 'ask-health') {
     const { id } = received;
     void options.health().catch(() => []).then((checks) => reply(message({ kind: 'health', id, from, checks })));

@@ -4,6 +4,7 @@
 
 import type { RemoteCheckResult } from '../health/registry.ts';
 import type { Snapshot } from './aggregate.ts';
+import type { PackedSnapshot } from './wire.ts';
 
 export const MESSAGE_TAG = '@wizamart/observability';
 
@@ -15,7 +16,8 @@ export type ObsMessage =
   /** The serving side asks which workers run the SDK (it may start after them). */
   | { obs: typeof MESSAGE_TAG; kind: 'who' }
   | { obs: typeof MESSAGE_TAG; kind: 'ask-metrics' | 'ask-health'; id: number }
-  | { obs: typeof MESSAGE_TAG; kind: 'metrics'; id: number; from: string; snapshot: Snapshot }
+  /** A process's snapshot is packed (wire.ts); a thread's goes as it is. */
+  | { obs: typeof MESSAGE_TAG; kind: 'metrics'; id: number; from: string; snapshot: Snapshot | PackedSnapshot }
   | { obs: typeof MESSAGE_TAG; kind: 'health'; id: number; from: string; checks: RemoteCheckResult[] }
   /** A thread that ends says what it counted last (threads come and go between scrapes). */
   | { obs: typeof MESSAGE_TAG; kind: 'bye'; from: string; snapshot: Snapshot };

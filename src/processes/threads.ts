@@ -17,6 +17,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { withDeadline } from '../deadline.ts';
 import { PeerBook, type Source, type Snapshot } from './aggregate.ts';
 import { isObsMessage, message, type ObsMessage } from './messages.ts';
+import { unpack } from './wire.ts';
 
 export const CHANNEL_NAME = '@wizamart/observability:threads';
 
@@ -45,7 +46,7 @@ export function startThreadHub(deadlineMs: number): ThreadHub {
       book.depart(received.from);
       settle(received.from);
     } else if (received.kind === 'metrics' && received.id === round?.id && live.has(received.from)) {
-      book.update(received.from, `thread ${received.from}`, received.snapshot);
+      book.update(received.from, `thread ${received.from}`, unpack(received.snapshot));
       settle(received.from);
     }
   };

@@ -76,7 +76,11 @@ export function startTopology(options: TopologyOptions): Topology {
 
   if (role.kind === 'worker') {
     const reporting: ReporterOptions = {
-      snapshot: async () => combine([{ label, snapshot: snapshotOf(metrics) }, ...(await threads?.collect() ?? [])]),
+      snapshot: async () => {
+        const fromThreads = await threads?.collect() ?? [];
+        // Alone, the worker's own snapshot is already what combine() would make of it.
+        return fromThreads.length === 0 ? snapshotOf(metrics) : combine([{ label, snapshot: snapshotOf(metrics) }, ...fromThreads]);
+      },
       health: () => workerChecks(health),
     };
     const worker = startClusterWorker(reporting);

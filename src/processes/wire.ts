@@ -14,7 +14,14 @@ import type { Snapshot } from './aggregate.ts';
 type NumberPoint = [attributes: Attributes, value: number];
 type HistogramPoint = [attributes: Attributes, counts: number[], sum: number | null, count: number, min: number | null, max: number | null];
 
+type Flat = string | number | boolean;
+
 type PackedMetric =
+  /**
+   * Points that all have the same label names, in the same order (the facade's always do):
+   * the names once, then per point its label values and its value, in one flat array.
+   */
+  | { metric: Omit<MetricData, 'dataPoints'>; start: HrTime; end: HrTime; names: string[]; rows: Flat[] }
   | { metric: Omit<MetricData, 'dataPoints'>; start: HrTime; end: HrTime; numbers: NumberPoint[] }
   | { metric: Omit<MetricData, 'dataPoints'>; start: HrTime; end: HrTime; boundaries: number[]; histograms: HistogramPoint[] }
   /** Anything else (exponential histograms: the facade makes none) goes as it is. */
@@ -46,7 +53,10 @@ function packMetric(metric: MetricData): PackedMetric {
     if (before(end, point.endTime)) end = point.endTime;
   }
   if (metric.dataPointType !== DataPointType.HISTOGRAM) {
-    return { metric: rest, start, end, numbers: (dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]) };
+    const points = dataPoints as DataPoint<number>[];
+    const rows = flatRows(points);
+    if (rows) return { metric: rest, start, end, names: Object.keys(first.attributes), rows };
+    return { metric: rest, start, end, numbers: points.map((p) => [p.attributes, p.value]) };
   }
   const points = dataPoints as DataPoint<Histogram>[];
   return {
@@ -60,6 +70,17 @@ function packMetric(metric: MetricData): PackedMetric {
 function unpackMetric(packed: PackedMetric): MetricData {
   if ('raw' in packed) return packed.raw;
   const { metric, start: startTime, end: endTime } = packed;
+  if ('rows' in packed) {
+    const { names, rows } = packed;
+    const width = names.length + 1;
+    const dataPoints: DataPoint<number>[] = [];
+    for (let i = 0; i < rows.length; i += width) {
+      const attributes: Attributes = {};
+      for (let j = 0; j < names.length; j++) attributes[names[j]!] = rows[i + j];
+      dataPoints.push({ startTime, endTime, attributes, value: rows[i + names.length] as number });
+    }
+    return { ...metric, dataPoints } as MetricData;
+  }
   if ('numbers' in packed) {
     return { ...metric, dataPoints: packed.numbers.map(([attributes, value]) => ({ startTime, endTime, attributes, value })) } as MetricData;
   }
@@ -74,6 +95,23 @@ function unpackMetric(packed: PackedMetric): MetricData {
     },
   }));
   return { ...metric, dataPoints } as MetricData;
+}
+
+/** The points' label values and values in one array, when every point has the first one's label names and only flat values. */
+function flatRows(points: readonly DataPoint<number>[]): Flat[] | undefined {
+  const names = Object.keys(points[0]!.attributes);
+  const rows: Flat[] = [];
+  for (const { attributes, value } of points) {
+    const keys = Object.keys(attributes);
+    if (keys.length !== names.length) return undefined;
+    for (let j = 0; j < names.length; j++) {
+      const labelValue = attributes[names[j]!];
+      if (keys[j] !== names[j] || (typeof labelValue !== 'string' && typeof labelValue !== 'number' && typeof labelValue !== 'boolean')) return undefined;
+      rows.push(labelValue);
+    }
+    rows.push(value);
+  }
+  return rows;
 }
 
 function before(a: HrTime, b: HrTime): boolean {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MetricsRegistry } from '../src/metrics/registry.ts';
-import { combine, PeerBook, type Snapshot } from '../src/processes/aggregate.ts';
+import { combine, LabelSets, PeerBook, type Snapshot } from '../src/processes/aggregate.ts';
 import { snapshotOf } from '../src/processes/snapshot.ts';
 import { pack, unpack } from '../src/processes/wire.ts';
 import { resetWarnings } from '../src/warnings.ts';
@@ -109,5 +109,22 @@ describe('the wire format between processes (src/processes/wire.ts)', () => {
     for (const name of ['jobs_total', 'queue_depth', 'took_seconds']) assert.deepEqual(plain(values(back, name)), plain(values(snapshot, name)), name);
     // What the serving process makes of it is what it made of the snapshot itself.
     assert.deepEqual(values(combine([{ label: '1', snapshot: back }, { label: '2', snapshot: back }]), 'jobs_total'), [[{ queue: 'a' }, 4], [{ queue: 'b' }, 6]]);
+  });
+});
+
+describe('LabelSets', () => {
+  it('a series keeps one attributes object from one aggregation to the next (the exposition caches its text by it)', () => {
+    const labelSets = new LabelSets();
+    const scrape = () => {
+      // Fresh objects each time, as after a trip over the IPC channel.
+      const snapshot = unpack(JSON.parse(JSON.stringify(pack(recorded((r) => r.counter('jobs_total', 'Jobs', ['queue']).labels('a').inc(1))))) as ReturnType<typeof pack>);
+      const out = combine([{ label: '1', snapshot }], labelSets);
+      labelSets.next();
+      return out.metrics[0]!.dataPoints[0]!.attributes;
+    };
+    const first = scrape();
+    assert.equal(scrape(), first);
+    assert.notEqual(combine([{ label: '1', snapshot: recorded((r) => r.counter('jobs_total', 'Jobs', ['queue']).labels('a').inc(1)) }]).metrics[0]!.dataPoints[0]!.attributes, first,
+      'without LabelSets, each aggregation has its own');
   });
 });

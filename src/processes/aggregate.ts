@@ -17,7 +17,7 @@
 // counters and histograms into a "departed" total, so a summed counter never goes down
 // while the service lives: what a dead worker counted stays counted.
 
-import type { HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
 import { DataPointType } from '../metrics/otel-values.ts';
 import { WORKER_LABEL } from '../metrics/registry.ts';
@@ -37,8 +37,32 @@ export interface Source {
   snapshot: Snapshot;
 }
 
+/**
+ * Label sets by their text, kept from one aggregation to the next, so that a series keeps
+ * one attributes object from scrape to scrape: the exposition caches each label set's
+ * text by that object (src/metrics/exposition.ts), and the sources' objects are new at
+ * every scrape (they came over a channel). Label sets no longer seen are forgotten.
+ */
+export class LabelSets {
+  #previous = new Map<string, Attributes>();
+  #current = new Map<string, Attributes>();
+
+  /** The kept object for the label set `key`, or `attributes`, kept from now on. */
+  get(key: string, attributes: Attributes): Attributes {
+    const kept = this.#current.get(key) ?? this.#previous.get(key) ?? attributes;
+    this.#current.set(key, kept);
+    return kept;
+  }
+
+  /** One aggregation is done: what it did not use goes at the end of the next. */
+  next(): void {
+    this.#previous = this.#current;
+    this.#current = new Map();
+  }
+}
+
 /** Merges the sources' metrics, in order of first appearance. */
-export function combine(sources: readonly Source[]): Snapshot {
+export function combine(sources: readonly Source[], labelSets?: LabelSets): Snapshot {
   const families = new Map<string, { label: string; metric: MetricData; perProcess: boolean }[]>();
   const perProcess = new Set<string>();
   for (const { label, snapshot } of sources) {
@@ -62,7 +86,7 @@ export function combine(sources: readonly Source[]): Snapshot {
     });
     // One process's per-process series need no label: nothing to tell them apart from.
     const separate = alike.filter((entry) => entry.perProcess).length > 1;
-    metrics.push(merge(first, alike.map(({ label, metric, perProcess: own }) => (own && separate ? withWorker(metric, label) : metric))));
+    metrics.push(merge(first, alike.map(({ label, metric, perProcess: own }) => (own && separate ? withWorker(metric, label) : metric)), labelSets));
   }
   return { metrics, perProcess: [...perProcess] };
 }
@@ -86,14 +110,16 @@ function withWorker(metric: MetricData, label: string): MetricData {
 type Point = { -readonly [K in keyof DataPoint<number | Histogram>]: DataPoint<number | Histogram>[K] };
 
 /** One family from the same family of several sources: points with equal labels are added up. */
-function merge(first: MetricData, metrics: readonly MetricData[]): MetricData {
+function merge(first: MetricData, metrics: readonly MetricData[], labelSets: LabelSets | undefined): MetricData {
   const points = new Map<string, Point>();
   for (const metric of metrics) {
     for (const point of metric.dataPoints as DataPoint<number | Histogram>[]) {
       const key = JSON.stringify(point.attributes);
       const seen = points.get(key);
       if (!seen) {
-        points.set(key, copy(point));
+        const fresh = copy(point);
+        if (labelSets) fresh.attributes = labelSets.get(key, point.attributes);
+        points.set(key, fresh);
         continue;
       }
       seen.startTime = earlier(seen.startTime, point.startTime);

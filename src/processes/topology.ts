@@ -12,7 +12,7 @@
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { HealthRegistry, RemoteCheckResult } from '../health/registry.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
-import { combine } from './aggregate.ts';
+import { combine, LabelSets, type Source } from './aggregate.ts';
 import { startClusterPrimary, startClusterWorker } from './cluster.ts';
 import type { Hub, HubOptions, ReporterOptions } from './hub.ts';
 import type { ProcessRole } from './role.ts';
@@ -69,6 +69,13 @@ export function startTopology(options: TopologyOptions): Topology {
   const threads = options.metricsOn ? startThreadHub(THREAD_METRICS_DEADLINE_MS) : undefined;
   if (threads) stops.push(() => threads.stop());
   const label = role.kind === 'worker' ? role.id : 'primary';
+  // The series keep their attributes objects from one scrape to the next (aggregate.ts).
+  const labelSets = new LabelSets();
+  const aggregated = (own: MetricData[], peers: Source[]): MetricData[] => {
+    const merged = combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers], labelSets).metrics;
+    labelSets.next();
+    return withLocal(metrics, own, merged);
+  };
   const hubOptions: HubOptions = {
     metricsDeadlineMs: CLUSTER_METRICS_DEADLINE_MS,
     healthDeadlineMs: options.healthCheckTimeoutMs + HEALTH_MARGIN_MS,
@@ -115,7 +122,7 @@ export function startTopology(options: TopologyOptions): Topology {
       aggregate: async (own) => {
         const peers = [...(await threads?.collect() ?? []), ...(await siblings?.collect() ?? [])];
         if (peers.length === 0) return own;
-        return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
+        return aggregated(own, peers);
       },
       stop: () => stops.forEach((stop) => stop()),
     };
@@ -129,7 +136,7 @@ export function startTopology(options: TopologyOptions): Topology {
     const [fromThreads, fromWorkers] = await Promise.all([threads?.collect() ?? [], primary.collect()]);
     const peers = [...fromThreads, ...fromWorkers];
     if (peers.length === 0) return own;
-    return withLocal(metrics, own, combine([{ label, snapshot: snapshotOf(metrics, own) }, ...peers]).metrics);
+    return aggregated(own, peers);
   };
   return {
     role,

@@ -24,6 +24,8 @@ const benches: { file: string; args: string[]; needs?: () => string | undefined 
   { file: 'bench/metrics-render-openmetrics.ts', args: [] },
   { file: 'bench/startup.ts', args: write },
   { file: 'bench/http-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : 'wrk is not installed: apt-get install wrk') },
+  { file: 'bench/cluster-scrape.ts', args: write },
+  { file: 'bench/cluster-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : 'wrk is not installed: apt-get install wrk') },
 ];
 
 let failed = false;

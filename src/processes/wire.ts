@@ -8,7 +8,8 @@
 // JSON would turn into plain data the exposition cannot render.
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from '../metrics/otel-values.ts';
 import type { Snapshot } from './aggregate.ts';
 
 type NumberPoint = [attributes: Attributes, value: number];

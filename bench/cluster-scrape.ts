@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/prometheus.ts';
 import { machine, median, replaceSection } from './report.ts';
@@ -80,7 +81,7 @@ try {
     return `| ${name} | ${median(ms).toFixed(1)} | ${(median(ms) / baseline).toFixed(2)}x | ${Math.round(bytes / 1024)} KiB | ${series} |`;
   });
   const table = [
-    `${machine()}; ${WORKERS} workers x 2,000 series each, median of ${scrapes} scrapes per side, alternating.`,
+    `${machine()}, load average ${loadavg()[0]!.toFixed(1)} at the end; ${WORKERS} workers x 2,000 series each, median of ${scrapes} scrapes per side, alternating.`,
     `Command: \`node bench/cluster-scrape.ts --scrapes ${scrapes}\``,
     '',
     '| aggregated /metrics | scrape (ms) | vs prom-client | bytes | series |',

@@ -8,6 +8,7 @@
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/prometheus.ts';
@@ -94,7 +95,7 @@ const rows = variants.map(({ name }) => {
   return `| ${name} | ${Math.round(median(rps))} | ${(median(rps) / bare).toFixed(2)}x | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}x |`;
 });
 const table = [
-  `${machine()}; wrk -t1 -c${CONNECTIONS} -d${seconds}s on 127.0.0.1, median of ${rounds} interleaved rounds.`,
+  `${machine()}, load average ${loadavg()[0]!.toFixed(1)} at the end; wrk -t1 -c${CONNECTIONS} -d${seconds}s on 127.0.0.1, median of ${rounds} interleaved rounds.`,
   `Command: \`node bench/cluster-throughput.ts --seconds ${seconds} --rounds ${rounds}\``,
   '',
   '| variant | req/s | vs bare | per-round ratio, range |',

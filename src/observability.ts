@@ -19,6 +19,7 @@ import { createRunning, idleView, type ObservabilityStarted, type Running } from
 import { sentry } from './sentry/facade.ts';
 import { startObservabilityServer } from './server.ts';
 import { startTelemetry, type Telemetry } from './telemetry/index.ts';
+import { createMetricsPushReader, planMetricsExport, type MetricsExportPlan } from './telemetry/metrics-export.ts';
 import { info, warn } from './warnings.ts';
 
 export type { ObservabilityStarted };
@@ -57,16 +58,19 @@ export function initObservability(options: ObservabilityOptions = {}): Promise<O
   if (sentry.init({ dsn: config.sentryDsn, environment: config.environment, release: config.release })) {
     current.incoming.add(sentry.requestListener());
   }
+  // /metrics (ENABLE_METRICS, and 'prometheus' in OTEL_METRICS_EXPORTER, the default) and OTLP push ('otlp') each turn the facade on.
+  const metricsExport = planMetricsExport(config.env, warn);
+  const metricsOn = (config.enableMetrics && metricsExport.scrape) || metricsExport.push !== undefined;
   // Who serves the port and who reports to it: cluster workers and worker threads don't listen.
   current.processes = startTopology({
     role: detectRole(),
     metrics: metricsRegistry,
     health: healthRegistry,
     healthCheckTimeoutMs: config.healthCheckTimeoutMs,
-    metricsOn: config.enableMetrics,
+    metricsOn,
   });
   // Before telemetry: instrumentations take the global meter provider when they are registered.
-  if (config.enableMetrics) current.metrics = startMetricsSafely(current);
+  if (metricsOn) current.metrics = startMetricsSafely(current, metricsExport);
   telemetry ??= startTelemetry({ resource: current.resource, env: config.env, sentryOtlp: sentry.otlpEndpoint(), warn });
   if (telemetry.serverSpans) current.incoming.add(telemetry.serverSpans);
   // Exemplars link metrics to traces that exist: only when spans are exported.
@@ -96,7 +100,8 @@ function stopEventLoopCheck(current: Running): void {
   if (healthRegistry.registered(EVENT_LOOP_CHECK_NAME) === eventLoop.check) healthRegistry.unregister(EVENT_LOOP_CHECK_NAME);
 }
 
-function startMetricsSafely(current: Running): MetricsPipeline | undefined {
+function startMetricsSafely(current: Running, plan: MetricsExportPlan): MetricsPipeline | undefined {
+  const target = plan.push;
   try {
     return startMetrics({
       cardinalityLimit: current.config.metricsCardinalityLimit,
@@ -108,6 +113,15 @@ function startMetricsSafely(current: Running): MetricsPipeline | undefined {
       // A thread's process reports the runtime and the health checks; the thread reports to it.
       processCollectors: current.processes?.role.kind !== 'thread',
       aggregate: current.processes?.aggregate,
+      scrape: current.config.enableMetrics && plan.scrape,
+      // Threads report to their process, which pushes. Of a cluster, the process that serves
+      // the aggregate pushes it: the primary, or the elected worker under PM2 (docs/processes.md).
+      push: target === undefined || current.processes?.role.kind === 'thread' ? undefined
+        : (facade) => createMetricsPushReader(target, {
+          facade,
+          pushes: () => current.processes?.role.kind === 'main' || current.server !== undefined,
+          warn,
+        }),
     });
   } catch (error) {
     warn('OBS_METRICS_START_FAILED', `metrics are off: they failed to start (${(error as Error).message})`);

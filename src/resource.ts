@@ -13,6 +13,7 @@
 // machine: slow off-cloud and never acceptable unless the operator names them in
 // OTEL_NODE_RESOURCE_DETECTORS; even 'all' means all *local* detectors here.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resource, ResourceDetector } from '@opentelemetry/resources';
@@ -25,6 +26,7 @@ type Resources = typeof import('@opentelemetry/resources');
 type Container = typeof import('@opentelemetry/resource-detector-container');
 
 export const UNKNOWN_SERVICE = 'unknown_service:node';
+const SERVICE_INSTANCE_ID = 'service.instance.id';
 
 export interface ResourceInput {
   /** The serviceName option; undefined: OTEL_SERVICE_NAME, then package.json. */
@@ -42,6 +44,12 @@ export function resolveResource(input: ResourceInput): Resource {
   let resource = defaultResource();
   if (choice.detectors.length > 0) resource = resource.merge(detectResources({ detectors: choice.detectors }));
   if (choice.env) resource = resource.merge(resourceFromAttributes(readKeyValues(input.env, 'OTEL_RESOURCE_ATTRIBUTES', input.warn)));
+  // One per process, always: pushes from the processes of one service (cluster workers, pods)
+  // are told apart by it, and /metrics' target_info names the same one. The serviceinstance
+  // detector sets it too, but only when OTEL_NODE_RESOURCE_DETECTORS keeps it.
+  if (resource.attributes[SERVICE_INSTANCE_ID] === undefined) {
+    resource = resource.merge(resourceFromAttributes({ [SERVICE_INSTANCE_ID]: randomUUID() }));
+  }
   const explicit: Record<string, string> = {
     'service.name': resolveServiceName(input.serviceName, input.env),
     'deployment.environment.name': input.environment,

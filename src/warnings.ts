@@ -35,6 +35,7 @@ export const WARNING_CODES = {
   OBS_ESM_HOOK: 'the ES module loader hook could not be registered',
   OBS_OTLP_EXPORTER: 'an OTLP span exporter could not be created',
   OBS_SPAN_EXPORT_FAILED: 'exporting spans to a receiver failed',
+  OBS_METRICS_EXPORT_FAILED: 'pushing metrics over OTLP to a collector failed',
   OBS_TRACE_FLUSH: 'a trace flush or shutdown failed or timed out',
   OBS_SENTRY_LOAD: '@sentry/node could not be loaded; Sentry is off',
   OBS_SENTRY_DSN: 'the Sentry DSN does not parse; Sentry is off',

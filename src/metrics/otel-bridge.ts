@@ -3,7 +3,7 @@
 // MetricProducer. Facade data enters OTel only here, when render() collects.
 
 import type { Resource } from '@opentelemetry/resources';
-import type { MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider, MetricData, MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import { load } from '../telemetry/load.ts';
 import { warn } from '../warnings.ts';
 import { serialize } from './exposition.ts';
@@ -18,12 +18,18 @@ export interface OTelBridge {
   shutdown(): Promise<void>;
 }
 
-/** `aggregate` replaces the facade's data at each collection (the aggregate across processes, src/processes/). */
+type Aggregate = (own: MetricData[]) => Promise<MetricData[]>;
+
+/**
+ * `aggregate` replaces the facade's data at each collection (the aggregate across processes,
+ * src/processes/). `push` builds a second reader (OTLP push) fed with the same facade data.
+ */
 export function createOTelBridge(
   registry: MetricsRegistry,
   cardinalityLimit: number,
   resource: Resource,
-  aggregate?: (own: MetricData[]) => Promise<MetricData[]>,
+  aggregate?: Aggregate,
+  push?: (facade: MetricProducer) => MetricReader | undefined,
 ): OTelBridge {
   // CommonJS builds, loaded only when metrics are on: the ones telemetry shares (load.ts).
   const { PrometheusExporter, PrometheusSerializer } = load('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
@@ -33,10 +39,11 @@ export function createOTelBridge(
     withoutScopeInfo: true, // no otel_scope_* labels on every series
     metricProducers: [registry.producer],
   });
+  const pushReader = push?.(servedFacade(registry, aggregate));
   const provider = new MeterProvider({
-    // The same service identity as spans (src/resource.ts), served as target_info.
+    // The same service identity as spans (src/resource.ts), served as target_info and pushed.
     resource,
-    readers: [exporter],
+    readers: pushReader ? [exporter, pushReader] : [exporter],
     views: [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }],
   });
   // Serialises what is not facade data (other meters, target_info) the exporter's way.
@@ -54,5 +61,17 @@ export function createOTelBridge(
       return serialize(resourceMetrics, otelSerializer, format === 'openmetrics');
     },
     shutdown: () => provider.shutdown(),
+  };
+}
+
+/** The facade's data as /metrics serves it (aggregated across processes), for a push reader. */
+function servedFacade(registry: MetricsRegistry, aggregate: Aggregate | undefined): MetricProducer {
+  if (!aggregate) return registry.producer;
+  return {
+    async collect(options) {
+      const result = await registry.producer.collect(options);
+      for (const scope of result.resourceMetrics.scopeMetrics) scope.metrics = await aggregate(scope.metrics);
+      return result;
+    },
   };
 }

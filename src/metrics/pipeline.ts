@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as Api from '@opentelemetry/api';
-import type { MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricData, MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { IncomingHttp } from '../http/incoming.ts';
 import { warn } from '../warnings.ts';
@@ -39,6 +39,10 @@ export interface MetricsOptions {
    * aggregate over the cluster's workers and the threads (src/processes/). Default: as is.
    */
   aggregate?: (own: MetricData[]) => Promise<MetricData[]>;
+  /** Serve /metrics (default true); false: OTEL_METRICS_EXPORTER names push only. */
+  scrape?: boolean;
+  /** A push reader (OTLP, src/telemetry/metrics-export.ts), given the facade's data as /metrics serves it. */
+  push?: (facade: MetricProducer) => MetricReader | undefined;
 }
 
 export interface MetricsPipeline {
@@ -57,7 +61,7 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
   registry.cardinalityLimit = options.cardinalityLimit;
   registry.enable(); // counters and histograms count from here, the collectors' included
 
-  const bridge = createOTelBridge(registry, options.cardinalityLimit, options.resource, options.aggregate);
+  const bridge = createOTelBridge(registry, options.cardinalityLimit, options.resource, options.aggregate, options.push);
   const ownsGlobal = metrics.setGlobalMeterProvider(bridge.provider);
   if (!ownsGlobal) {
     warn('OBS_METER_PROVIDER_TAKEN', 'another OpenTelemetry meter provider is already registered; metrics of OTel meters obtained through it are not served on /metrics');
@@ -75,6 +79,7 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
     // Never rejects: the caller's server gets an answer (or a destroyed socket), not an exception.
     async handle(req, res) {
       if (stopped) return sendText(req, res, 404, 'metrics are disabled');
+      if (options.scrape === false) return sendText(req, res, 404, 'metrics are pushed over OTLP only (OTEL_METRICS_EXPORTER has no prometheus)');
       try {
         const format = negotiateFormat(req.headers.accept);
         // Outside any span: scrape-time hooks (CPU counters) must not take the exemplar of a
@@ -92,9 +97,10 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
       if (stopped) return;
       stopped = true;
       for (const stop of stops) stop();
+      // Before the facade is disabled: a push reader's last push still reads its data.
+      await bridge.shutdown();
       registry.disable();
       if (ownsGlobal) metrics.disable();
-      await bridge.shutdown();
     },
   };
 }

@@ -60,7 +60,7 @@ function withRequestDeadline(exporter: SpanExporter | undefined, target: OtlpTar
 }
 
 /** Resolving finds the package without loading it (the point of exporting lazily). */
-function isInstalled(pkg: string): boolean {
+export function isInstalled(pkg: string): boolean {
   try {
     load.resolve(pkg);
     return true;
@@ -141,11 +141,11 @@ export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<
       targets.push({ kind: 'console' });
       continue;
     }
-    const url = readUrl(env, warn);
+    const url = readOtlpUrl(env, 'TRACES', warn);
     if (url === null) continue;
     targets.push({
       kind: 'otlp',
-      protocol: readProtocol(env, warn),
+      protocol: readOtlpProtocol(env, 'TRACES', warn),
       url,
       headers: {
         ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn, { secret: true }),
@@ -195,8 +195,9 @@ function chooseExporters(env: Env, warn: Warn): Array<'otlp' | 'console'> {
   return [...chosen];
 }
 
-function readProtocol(env: Env, warn: Warn): OtlpProtocol {
-  const name = readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+/** OTEL_EXPORTER_OTLP_<signal>_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+export function readOtlpProtocol(env: Env, signal: OtlpSignal, warn: Warn): OtlpProtocol {
+  const name = readString(env, `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ? `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const value = readString(env, name);
   if (value === undefined) return 'http/protobuf';
   if (PROTOCOLS.includes(value)) return value as OtlpProtocol;
@@ -204,22 +205,26 @@ function readProtocol(env: Env, warn: Warn): OtlpProtocol {
   return 'http/protobuf';
 }
 
+export type OtlpSignal = 'TRACES' | 'METRICS';
+
 /**
- * The signal-specific endpoint is used as is; the general one gets /v1/traces appended (spec).
- * undefined: none set (the exporter's default); null: set but not an http(s) URL (warned).
+ * The signal-specific endpoint is used as is; the general one gets /v1/traces (or
+ * /v1/metrics) appended (spec). undefined: none set (the exporter's default);
+ * null: set but not an http(s) URL (warned).
  */
-function readUrl(env: Env, warn: Warn): string | undefined | null {
-  const specific = readString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+export function readOtlpUrl(env: Env, signal: OtlpSignal, warn: Warn): string | undefined | null {
+  const specificName = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
+  const specific = readString(env, specificName);
   const general = readString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const name = specific !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const name = specific !== undefined ? specificName : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const value = specific ?? general;
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^/]/.test(value) || !URL.canParse(value)) {
-    warn('OBS_OTEL_ENV', `${name}=${JSON.stringify(value)} is not an http(s) URL; traces are not exported over OTLP`);
+    warn('OBS_OTEL_ENV', `${name}=${JSON.stringify(value)} is not an http(s) URL; ${signal.toLowerCase()} are not exported over OTLP`);
     return null;
   }
   if (specific !== undefined) return specific;
-  return `${value.endsWith('/') ? value : `${value}/`}v1/traces`;
+  return `${value.endsWith('/') ? value : `${value}/`}v1/${signal.toLowerCase()}`;
 }
 
 // Lazy exporter — a SpanExporter that loads and constructs the real one on first use. The OTLP exporter

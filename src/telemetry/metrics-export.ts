@@ -12,6 +12,7 @@ import { boundRequestsTo } from './export-deadline.ts';
 import { DEFAULT_OTLP_TIMEOUT_MS, isInstalled, readOtlpProtocol, readOtlpUrl, type OtlpProtocol } from './export.ts';
 import { installHint } from '../optional.ts';
 import { load } from './load.ts';
+import { createPushTransport } from './push-transport.ts';
 
 export interface MetricsPushTarget {
   protocol: OtlpProtocol;
@@ -97,7 +98,23 @@ export function createMetricsPushReader(target: MetricsPushTarget, options: Push
   const where = target.url ?? `the default ${target.protocol} endpoint`;
   const exporter = new GatedMetricExporter(target, options.pushes, (error) => options.warn('OBS_METRICS_EXPORT_FAILED',
     `pushing metrics to ${where} failed${error ? ` (${error.message})` : ''}; later pushes are still tried (cumulative: nothing counted is lost)`));
-  return new PeriodicExportingMetricReader({
+  /** Periodic pushes never keep the process alive (push-transport.ts); the last one, at shutdown or on a flush, does until delivered. */
+  class PushReader extends PeriodicExportingMetricReader {
+    protected override async onForceFlush(): Promise<void> {
+      exporter.final = true;
+      try {
+        await super.onForceFlush();
+      } finally {
+        exporter.final = false;
+      }
+    }
+
+    protected override onShutdown(): Promise<void> {
+      exporter.final = true;
+      return super.onShutdown();
+    }
+  }
+  return new PushReader({
     exporter,
     exportIntervalMillis: target.intervalMillis,
     // The exporter's own timeout ends each push and says why; the reader's is the backstop.
@@ -131,6 +148,8 @@ class GatedMetricExporter implements PushMetricExporter {
   #release: (() => void) | undefined;
   #failed = false;
   #reported = false;
+  /** The push under way is the last one (shutdown) or was asked for (forceFlush): it may hold the process. */
+  final = false;
 
   constructor(target: MetricsPushTarget, pushes: () => boolean, onFirstFailure: (error: Error | undefined) => void) {
     this.#target = target;
@@ -167,7 +186,7 @@ class GatedMetricExporter implements PushMetricExporter {
   #get(): PushMetricExporter | undefined {
     if (this.#exporter || this.#failed) return this.#exporter;
     try {
-      this.#exporter = createOtlpMetricExporter(this.#target);
+      this.#exporter = createOtlpMetricExporter(this.#target, () => this.final);
       if (this.#target.protocol !== 'grpc') this.#release = boundRequestsTo(this.#target.url ?? DEFAULT_HTTP_METRICS_URL, this.#target.timeoutMillis);
     } catch (error) {
       this.#failed = true;
@@ -188,30 +207,35 @@ const COMPONENT_TYPE = 'otlp_http_metric_exporter';
 const CONCURRENCY_LIMIT = 30;
 
 /**
- * HTTP: assembled from the parts the stock exporter uses (export delegate, serializer),
- * which this package already depends on for traces, so http/json and http/protobuf need no
- * package more. Its settings are the plan's (read from OTEL_* above). gRPC: the stock
- * exporter, an optional peer; it reads its own headers from the environment.
+ * HTTP: the stock exporter's parts (export delegate, serializers), which this package
+ * already depends on for traces, around a transport of its own (push-transport.ts), so
+ * http/json and http/protobuf need no package more. Settings are the plan's, read from
+ * OTEL_* above. gRPC: the stock exporter, an optional peer; it reads its own headers from
+ * the environment.
  */
-function createOtlpMetricExporter(target: MetricsPushTarget): PushMetricExporter {
+function createOtlpMetricExporter(target: MetricsPushTarget, holdsProcess: () => boolean): PushMetricExporter {
   if (target.protocol === 'grpc') {
     const { OTLPMetricExporter } = load(GRPC_PACKAGE) as { OTLPMetricExporter: GrpcExporter };
     return new OTLPMetricExporter({ ...(target.url === undefined ? {} : { url: target.url }), timeoutMillis: target.timeoutMillis });
   }
-  const { OTLPExporterBase } = load('@opentelemetry/otlp-exporter-base') as ExporterBase;
-  const { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } = load('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
+  const { OTLPExporterBase, createOtlpNetworkExportDelegate } = load('@opentelemetry/otlp-exporter-base') as ExporterBase;
+  const { createOtlpHttpExporterMetrics } = load('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
   const { JsonMetricsSerializer, ProtobufMetricsSerializer, MetricsExporterMetricsHelper } = load('@opentelemetry/otlp-transformer') as Transformer;
   const json = target.protocol === 'http/json';
-  const headers = { ...target.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
-  const delegate = createOtlpHttpExportDelegate({
-    url: target.url ?? DEFAULT_HTTP_METRICS_URL,
-    headers: async () => headers,
-    timeoutMillis: target.timeoutMillis,
-    concurrencyLimit: CONCURRENCY_LIMIT,
-    compression: 'none',
-    agentFactory: httpAgentFactoryFromOptions({ keepAlive: true }),
-  } as Parameters<NodeHttp['createOtlpHttpExportDelegate']>[0], json ? JsonMetricsSerializer : ProtobufMetricsSerializer,
-  COMPONENT_TYPE as never, MetricsExporterMetricsHelper as never, undefined);
+  const url = target.url ?? DEFAULT_HTTP_METRICS_URL;
+  const transport = createPushTransport({
+    url,
+    headers: { ...target.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf', 'User-Agent': USER_AGENT },
+    holdsProcess,
+  });
+  const delegate = createOtlpNetworkExportDelegate(
+    { timeoutMillis: target.timeoutMillis, concurrencyLimit: CONCURRENCY_LIMIT, compression: 'none' },
+    json ? JsonMetricsSerializer : ProtobufMetricsSerializer,
+    createOtlpHttpExporterMetrics(COMPONENT_TYPE as never, MetricsExporterMetricsHelper as never, url, undefined),
+    transport,
+  );
   // No selectAggregationTemporality: the reader's default, cumulative, as /metrics serves.
   return new OTLPExporterBase(delegate) as unknown as PushMetricExporter;
 }
+
+const USER_AGENT = 'wizamart-observability (OTLP metrics push)';

@@ -41,6 +41,8 @@ export interface MetricsReceiver {
   /** http://127.0.0.1:<port>, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   endpoint: string;
   pushes: Push[];
+  /** Requests received, answered or not. */
+  readonly requests: number;
   waitFor(predicate: (push: Push) => boolean, timeoutMs?: number): Promise<Push>;
   close(): Promise<void>;
 }
@@ -49,7 +51,9 @@ export interface MetricsReceiver {
 export async function startMetricsReceiver({ hang = false } = {}): Promise<MetricsReceiver> {
   const pushes: Push[] = [];
   const waiters = new Set<() => void>();
+  let requests = 0;
   const server: Server = createServer((req, res) => {
+    requests++;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -77,6 +81,9 @@ export async function startMetricsReceiver({ hang = false } = {}): Promise<Metri
   return {
     endpoint: `http://127.0.0.1:${port}`,
     pushes,
+    get requests() {
+      return requests;
+    },
     waitFor(predicate, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {

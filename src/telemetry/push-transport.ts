@@ -11,7 +11,6 @@
 // until it is delivered. Every request also ends by the export timeout (export-deadline.ts).
 
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { IExporterTransport, ExportResponse } from '@opentelemetry/otlp-exporter-base';
 
 export interface PushTransportOptions {
@@ -26,7 +25,8 @@ const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export function createPushTransport({ url, headers, holdsProcess }: PushTransportOptions): IExporterTransport {
   const target = new URL(url);
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // node:https (and TLS) loaded only for an https collector: startup time matters.
+  const request = target.protocol === 'https:' ? process.getBuiltinModule('node:https').request : httpRequest;
   return {
     send(data: Uint8Array): Promise<ExportResponse> {
       return new Promise((resolve) => {

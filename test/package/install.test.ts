@@ -162,6 +162,7 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://localhost:'
       OTEL_NODE_RESOURCE_DETECTORS: 'env,gcp',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      OTEL_METRICS_EXPORTER: 'otlp,prometheus',
     });
     const commands = new Map<string, string>();
     const { child, app, observability } = await start();
@@ -169,7 +170,7 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://localhost:'
       assert.equal((await request(`${app}/order`)).status, 200);
       assert.equal((await request(`${observability}/health/ready`)).status, 200);
       const stderr = child.stderr();
-      for (const pkg of ['@sentry/node', '@opentelemetry/resource-detector-gcp', '@opentelemetry/exporter-trace-otlp-grpc']) {
+      for (const pkg of ['@sentry/node', '@opentelemetry/resource-detector-gcp', '@opentelemetry/exporter-trace-otlp-grpc', '@opentelemetry/exporter-metrics-otlp-grpc']) {
         const lines = stderr.split('\n').filter((line) => line.includes('OBS_PACKAGE_MISSING')
           && [`npm install ${pkg}@`, `npm install '${pkg}@`, `npm install ${pkg}\``].some((start) => line.includes(start)));
         assert.equal(lines.length, 1, `one OBS_PACKAGE_MISSING for ${pkg}; stderr:\n${stderr}`);

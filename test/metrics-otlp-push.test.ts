@@ -143,13 +143,11 @@ describe('OTLP metrics push from a real process', () => {
     const child = startNode(['--import', REGISTER, APP], {
       // Metrics only (spans have an exit flush of their own), pushed more often than a push times out:
       // a push is always under way, and none may hold the exit.
-      OBSERVABILITY_SERVER: 'false', END: '1', OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OBSERVABILITY_SERVER: 'false', END_AFTER_MS: '600', OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
       OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.endpoint}/v1/metrics`, OTEL_METRIC_EXPORT_INTERVAL: '100',
     });
     try {
-      await child.waitFor(/ready/);
-      // Pushes are under way (and stuck) by now.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // It ends 600 ms after `ready`, with pushes stuck under way (5 s timeout).
       const { code } = await child.exited(20_000);
       assert.equal(code, 0, child.stderr());
       assert.ok(receiver.requests > 0, 'pushes were under way');

@@ -97,10 +97,10 @@ export function startMetrics(options: MetricsOptions): MetricsPipeline {
       if (stopped) return;
       stopped = true;
       for (const stop of stops) stop();
-      // Before the facade is disabled: a push reader's last push still reads its data.
-      await bridge.shutdown();
       registry.disable();
       if (ownsGlobal) metrics.disable();
+      // A push reader's last push (OTLP) happens here: a disabled facade still reports what it counted.
+      await bridge.shutdown();
     },
   };
 }

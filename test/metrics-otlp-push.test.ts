@@ -5,6 +5,9 @@
 // (127.0.0.1); protobuf is decoded with OpenTelemetry's own .proto definitions.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { planMetricsExport } from '../src/telemetry/metrics-export.ts';
 import { request } from './helpers/http.ts';
@@ -14,6 +17,7 @@ import { freePort } from './helpers/prometheus.ts';
 
 const APP = 'test/fixtures/push-app.mjs';
 const CLUSTER_APP = 'test/fixtures/processes/cluster-app.mjs';
+const THREADS_APP = 'test/fixtures/processes/threads-app.mjs';
 
 function warnings(stderr: string, code: string): string[] {
   return stderr.split('\n').filter((line) => line.includes(`${code}:`));
@@ -196,6 +200,54 @@ describe('OTLP metrics push from node:cluster', () => {
       const pids = new Set(receiver.pushes.map((p) => p.resource['process.pid']));
       assert.equal(instances.size, 1, 'only the primary pushes');
       assert.deepEqual([...pids], [child.process.pid]);
+    } finally {
+      child.kill();
+      await receiver.close();
+    }
+  });
+});
+
+describe('OTLP metrics push from other process models', () => {
+  it('a primary without the SDK (as PM2\'s daemon): the elected worker alone pushes the aggregate', { timeout: 60_000 }, async () => {
+    const receiver = await startMetricsReceiver();
+    const port = await freePort();
+    const child = startNode([CLUSTER_APP], {
+      WORKERS_PRELOAD: REGISTER, OBSERVABILITY_PORT: String(port), OBSERVABILITY_HOST: '127.0.0.1',
+      OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '200',
+    });
+    try {
+      const [, appPort] = await child.waitFor(/cluster ready on (\d+)/, 20_000);
+      await child.waitFor(/serving \/health/, 10_000, 'stderr');
+      // The loser reports to the winner once connected: wait until both workers count.
+      for (let i = 0; i < 20; i++) await request(`http://127.0.0.1:${appPort}/hit`, { headers: { connection: 'close' } });
+      await receiver.waitFor((p) => pointOf(p, 'jobs_total')?.value === 20);
+      const pids = new Set(receiver.pushes.map((p) => p.resource['process.pid']));
+      assert.equal(pids.size, 1, `one worker pushes: ${[...pids].join(', ')}`);
+      assert.notEqual([...pids][0], child.process.pid, 'not the daemon');
+      assert.match(child.stdout(), new RegExp(`pid ${[...pids][0]} listening`));
+    } finally {
+      child.kill();
+      await child.exited();
+      await receiver.close();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the orphaned workers end on the lost channel
+      rmSync(join(tmpdir(), `wizamart-obs-${child.process.pid}-${port}.sock`), { force: true });
+    }
+  });
+
+  it('worker_threads: what threads count reaches the main thread\'s push; threads never push', { timeout: 60_000 }, async () => {
+    const receiver = await startMetricsReceiver();
+    const child = startNode(['--import', REGISTER, THREADS_APP], {
+      OBSERVABILITY_SERVER: 'false',
+      OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '200',
+    });
+    try {
+      await child.waitFor(/long thread counted/);
+      const push = await receiver.waitFor((p) => pointOf(p, 'thread_jobs_total')?.value === 8);
+      assert.equal(pointOf(push, 'thread_job_seconds')?.count, 8);
+      const instances = new Set(receiver.pushes.map((p) => p.resource['service.instance.id']));
+      assert.equal(instances.size, 1, 'only the main thread pushes');
     } finally {
       child.kill();
       await receiver.close();

@@ -284,6 +284,8 @@ describe('planMetricsExport', () => {
     const unknown = plan({ OTEL_METRICS_EXPORTER: 'otlp,statsd' });
     assert.equal(unknown.push?.url, undefined, 'the OTLP default (localhost)');
     assert.deepEqual(unknown.warned, ['OBS_OTEL_ENV: OTEL_METRICS_EXPORTER: unsupported exporter(s) statsd ignored; using otlp; supported: otlp, prometheus, none']);
+    assert.deepEqual(plan({ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }).warned,
+      ['OBS_OTEL_ENV: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="delta" is not supported; pushing cumulative']);
     const badUrl = plan({ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' });
     assert.equal(badUrl.push, undefined);
     assert.match(badUrl.warned[0]!, /OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="collector:4318" is not an http\(s\) URL; metrics are not exported over OTLP/);

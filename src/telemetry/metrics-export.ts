@@ -7,7 +7,7 @@
 // and its exporter is loaded only at the first push (startup time matters; most apps never push).
 
 import type { MetricProducer, MetricReader, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { readKeyValues, readList, readPositiveNumber, type Env, type Warn } from './env.ts';
+import { readKeyValues, readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
 import { boundRequestsTo } from './export-deadline.ts';
 import { DEFAULT_OTLP_TIMEOUT_MS, isInstalled, readOtlpProtocol, readOtlpUrl, type OtlpProtocol } from './export.ts';
 import { installHint } from '../optional.ts';
@@ -45,6 +45,11 @@ export function planMetricsExport(env: Env, warn: Warn): MetricsExportPlan {
   if (!names.includes('otlp')) return plan;
   const url = readOtlpUrl(env, 'METRICS', warn);
   if (url === null) return plan;
+  // Cumulative only: what /metrics serves, and what survives a lost push.
+  const temporality = readString(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
+  if (temporality !== undefined && temporality.toLowerCase() !== 'cumulative') {
+    warn('OBS_OTEL_ENV', `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${JSON.stringify(temporality)} is not supported; pushing cumulative`);
+  }
   plan.push = {
     protocol: readOtlpProtocol(env, 'METRICS', warn),
     url,

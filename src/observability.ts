@@ -25,6 +25,8 @@ import { info, warn } from './warnings.ts';
 export type { ObservabilityStarted };
 
 let running: Running | undefined;
+/** How long a cluster worker's last report to its primary may take at shutdown. */
+const FAREWELL_MS = 1_000;
 let telemetry: Telemetry | undefined;
 
 /**
@@ -191,6 +193,9 @@ async function stop(current: Running): Promise<void> {
   if (!finished) warn('OBS_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${graceMs} ms (OBSERVABILITY_SHUTDOWN_GRACE_MS); giving up on the rest`);
   current.incoming.stop();
   stopEventLoopCheck(current);
+  // Bounded: a primary that is gone or busy must not hold the exit.
+  const farewell = current.processes?.farewell;
+  if (farewell) await withDeadline(farewell().then(() => true), FAREWELL_MS, () => false);
   current.processes?.stop();
   if (running === current) running = undefined;
 }

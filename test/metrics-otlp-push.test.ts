@@ -207,6 +207,31 @@ describe('OTLP metrics push from node:cluster', () => {
   });
 });
 
+describe('OTLP metrics push from node:cluster at shutdown', () => {
+  it('SIGTERM: the workers drain and exit first, then the primary pushes the total, theirs included', { timeout: 60_000 }, async () => {
+    const receiver = await startMetricsReceiver();
+    const port = await freePort();
+    const child = startNode(['--import', REGISTER, CLUSTER_APP], {
+      OBSERVABILITY_PORT: String(port), OBSERVABILITY_HOST: '127.0.0.1',
+      OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '600000',
+    });
+    try {
+      const [, appPort] = await child.waitFor(/cluster ready on (\d+)/, 20_000);
+      for (let i = 0; i < 12; i++) await request(`http://127.0.0.1:${appPort}/hit`, { headers: { connection: 'close' } });
+      assert.equal(receiver.pushes.length, 0);
+      child.process.kill('SIGTERM');
+      const { signal } = await child.exited(30_000);
+      assert.equal(signal, 'SIGTERM');
+      assert.equal(receiver.pushes.length, 1, 'one push, from the primary');
+      assert.equal(pointOf(receiver.pushes[0]!, 'jobs_total')?.value, 12);
+    } finally {
+      child.kill();
+      await receiver.close();
+    }
+  });
+});
+
 describe('OTLP metrics push from other process models', () => {
   it('a primary without the SDK (as PM2\'s daemon): the elected worker alone pushes the aggregate', { timeout: 60_000 }, async () => {
     const receiver = await startMetricsReceiver();

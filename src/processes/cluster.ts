@@ -8,6 +8,7 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import { withDeadline } from '../deadline.ts';
+import type { Snapshot } from './aggregate.ts';
 import { answer, createHub, type Hub, type HubOptions, type ReporterOptions } from './hub.ts';
 import { isObsMessage, message, type ObsMessage } from './messages.ts';
 
@@ -69,6 +70,8 @@ export interface ClusterWorker {
    * none did within WELCOME_WAIT_MS.
    */
   readonly welcomed: Promise<boolean>;
+  /** Sends the primary what this worker counted last; resolves once the primary has it (or it cannot be sent). */
+  bye(snapshot: Snapshot): Promise<void>;
   stop(): void;
 }
 
@@ -78,19 +81,26 @@ export function startClusterWorker(options: ReporterOptions): ClusterWorker {
   let welcome: (yes: boolean) => void = () => {};
   const welcomed = new Promise<boolean>((resolve) => { welcome = resolve; });
   const timer = setTimeout(() => welcome(false), WELCOME_WAIT_MS);
+  let byeReceived: () => void = () => {};
   timer.unref(); // a worker that is done anyway need not wait for an answer
   const onMessage = (received: unknown): void => {
     if (!isObsMessage(received)) return;
     if (received.kind === 'welcome') {
       clearTimeout(timer);
       welcome(true);
-    } else answer(received, from, options, reply);
+    } else if (received.kind === 'bye-received') byeReceived();
+    else answer(received, from, options, reply);
   };
   // A cluster worker's IPC channel already keeps it alive; listening adds nothing to that.
   process.on('message', onMessage);
   reply(message({ kind: 'hello', from }));
   return {
     welcomed,
+    bye: (snapshot) => new Promise((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      byeReceived = resolve;
+      process.send(message({ kind: 'bye', from, snapshot }), undefined, {}, (error) => { if (error) resolve(); });
+    }),
     stop: () => {
       clearTimeout(timer);
       welcome(false);

@@ -76,6 +76,15 @@ export function createHub(options: HubOptions): Hub {
       send(message({ kind: 'welcome' }));
     },
     receive(id, received) {
+      // A worker's last numbers, sent as its SDK stops: kept, and counted on once it has exited.
+      if (received.kind === 'bye') {
+        const send = peers.get(id);
+        if (send) {
+          book.update(id, id, received.snapshot);
+          send(message({ kind: 'bye-received' }));
+        }
+        return;
+      }
       if (received.kind !== 'metrics' && received.kind !== 'health') return;
       const round = rounds.get(received.id);
       if (!round || !round.waiting.delete(id)) return;

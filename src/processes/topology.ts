@@ -53,6 +53,12 @@ export interface Topology {
   readonly elect?: (tryServe: () => Promise<boolean>, port: number) => Promise<void>;
   /** For the metrics pipeline: this process's facade data -> what /metrics serves. */
   readonly aggregate: ((own: MetricData[]) => Promise<MetricData[]>) | undefined;
+  /**
+   * A cluster worker whose SDK stops: sends the primary what it counted last, so the
+   * primary's final OTLP push (and /metrics until then) includes what was counted after
+   * its last scrape. Threads say bye on their own (threads.ts).
+   */
+  readonly farewell?: () => Promise<void>;
   /** A cluster primary: passes a shutdown signal to its workers and waits (bounded) for them to end. */
   readonly drainWorkers?: (signal: NodeJS.Signals | undefined, ms: number) => Promise<void>;
   stop(): void;
@@ -119,6 +125,9 @@ export function startTopology(options: TopologyOptions): Topology {
       serves: false,
       standalone: worker.welcomed.then((yes) => !yes),
       elect,
+      farewell: async () => {
+        if (await worker.welcomed) await worker.bye(await reporting.snapshot());
+      },
       aggregate: async (own) => {
         const peers = [...(await threads?.collect() ?? []), ...(await siblings?.collect() ?? [])];
         if (peers.length === 0) return own;

@@ -11,6 +11,7 @@ import { withDeadline } from '../deadline.ts';
 import type { Snapshot } from './aggregate.ts';
 import { answer, createHub, type Hub, type HubOptions, type ReporterOptions } from './hub.ts';
 import { isObsMessage, message, type ObsMessage } from './messages.ts';
+import { pack } from './wire.ts';
 
 export interface ClusterPrimary extends Hub {
   /**
@@ -99,7 +100,7 @@ export function startClusterWorker(options: ReporterOptions): ClusterWorker {
     bye: (snapshot) => new Promise((resolve) => {
       if (!process.connected || !process.send) return resolve();
       byeReceived = resolve;
-      process.send(message({ kind: 'bye', from, snapshot }), undefined, {}, (error) => { if (error) resolve(); });
+      process.send(message({ kind: 'bye', from, snapshot: pack(snapshot) }), undefined, {}, (error) => { if (error) resolve(); });
     }),
     stop: () => {
       clearTimeout(timer);

@@ -80,7 +80,7 @@ export function createHub(options: HubOptions): Hub {
       if (received.kind === 'bye') {
         const send = peers.get(id);
         if (send) {
-          book.update(id, id, received.snapshot);
+          book.update(id, id, unpack(received.snapshot));
           send(message({ kind: 'bye-received' }));
         }
         return;

@@ -20,7 +20,7 @@ export type ObsMessage =
   | { obs: typeof MESSAGE_TAG; kind: 'metrics'; id: number; from: string; snapshot: Snapshot | PackedSnapshot }
   | { obs: typeof MESSAGE_TAG; kind: 'health'; id: number; from: string; checks: RemoteCheckResult[] }
   /** A thread that ends says what it counted last (threads come and go between scrapes). */
-  | { obs: typeof MESSAGE_TAG; kind: 'bye'; from: string; snapshot: Snapshot }
+  | { obs: typeof MESSAGE_TAG; kind: 'bye'; from: string; snapshot: Snapshot | PackedSnapshot }
   /** The primary has a cluster worker's bye: the worker may exit (its exit can overtake a message still in the channel). */
   | { obs: typeof MESSAGE_TAG; kind: 'bye-received' };
 

@@ -42,7 +42,7 @@ export function startThreadHub(deadlineMs: number): ThreadHub {
     if (received.kind === 'hello') live.add(received.from);
     else if (received.kind === 'bye') {
       live.delete(received.from);
-      book.update(received.from, `thread ${received.from}`, received.snapshot);
+      book.update(received.from, `thread ${received.from}`, unpack(received.snapshot));
       book.depart(received.from);
       settle(received.from);
     } else if (received.kind === 'metrics' && received.id === round?.id && live.has(received.from)) {

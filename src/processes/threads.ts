@@ -8,8 +8,11 @@
 //            and says bye with its last snapshot when it ends (threads often live for one
 //            job, between two scrapes)
 //   main:    asks the threads that said hello at each scrape, waits at most a deadline;
-//            a thread that does not answer is taken as gone (terminate() skips its bye),
-//            and what it last reported stays counted (aggregate.ts)
+//            a thread that misses it keeps its last numbers and is asked again next time
+//            (a thread still loading, or busy, under load); one that misses
+//            MISSES_BEFORE_GONE rounds in a row is taken as gone (terminate() skips its
+//            bye), and what it last reported stays counted (aggregate.ts). A late answer
+//            still counts.
 //
 // Both ends unref() the channel: it never keeps a thread or the process alive.
 
@@ -20,6 +23,13 @@ import { isObsMessage, message, type ObsMessage } from './messages.ts';
 import { unpack } from './wire.ts';
 
 export const CHANNEL_NAME = '@wizamart/observability:threads';
+
+/**
+ * Rounds in a row a thread may miss before it is taken as gone. One was too few: under load
+ * (seen on Node 22.15 in CI) a thread that had just said hello missed its first round and
+ * was never asked again, so its counts never reached /metrics or the push.
+ */
+const MISSES_BEFORE_GONE = 3;
 
 export interface ThreadHub {
   /** The threads' latest metrics (and what ended ones counted), asked for now. */
@@ -33,6 +43,7 @@ export function startThreadHub(deadlineMs: number): ThreadHub {
   channel.unref();
   const live = new Set<string>();
   const book = new PeerBook();
+  const misses = new Map<string, number>();
   let round: { id: number; waiting: Set<string>; done(): void } | undefined;
   let nextId = 1;
 
@@ -42,12 +53,15 @@ export function startThreadHub(deadlineMs: number): ThreadHub {
     if (received.kind === 'hello') live.add(received.from);
     else if (received.kind === 'bye') {
       live.delete(received.from);
+      misses.delete(received.from);
       book.update(received.from, `thread ${received.from}`, unpack(received.snapshot));
       book.depart(received.from);
       settle(received.from);
-    } else if (received.kind === 'metrics' && received.id === round?.id && live.has(received.from)) {
+    } else if (received.kind === 'metrics' && live.has(received.from)) {
+      // This round's answer, or a late one to an earlier round: either is its latest.
       book.update(received.from, `thread ${received.from}`, unpack(received.snapshot));
-      settle(received.from);
+      misses.delete(received.from);
+      if (received.id === round?.id) settle(received.from);
     }
   };
   const settle = (from: string): void => {
@@ -65,9 +79,15 @@ export function startThreadHub(deadlineMs: number): ThreadHub {
         channel.postMessage(message({ kind: 'ask-metrics', id }));
         await withDeadline(answered, deadlineMs, () => undefined);
         round = undefined;
-        for (const gone of waiting) {
-          live.delete(gone);
-          book.depart(gone);
+        for (const silent of waiting) {
+          const missed = (misses.get(silent) ?? 0) + 1;
+          if (missed < MISSES_BEFORE_GONE) {
+            misses.set(silent, missed);
+            continue;
+          }
+          misses.delete(silent);
+          live.delete(silent);
+          book.depart(silent);
         }
       }
       return book.sources();

@@ -3,6 +3,7 @@
 // Real processes: plain node against the preload with a DSN, side by side.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { unhandledRejectionsMode } from '../src/sentry/rejections.ts';
 import { REGISTER, startNode } from './helpers/process.ts';
@@ -39,17 +40,40 @@ async function outcome(withSdk: string | undefined, mode: (typeof MODES)[number]
   return { code, stdout: child.stdout(), printed: child.stderr().includes(message) };
 }
 
+/**
+ * Some Node versions (22.15 among them; 22.23 and 24 are fixed) abort (SIGABRT, an async-hooks
+ * assertion) when an 'uncaughtException' handler does file I/O after a strict-mode rejection
+ * — plain node, no SDK. Sentry's fatal handler is such a handler (it reads source files for
+ * context lines while it flushes), so on those versions a strict-mode crash ends in that
+ * abort instead of exit 1. Probed here with plain node, so the test knows which Node it runs.
+ */
+function nodeAbortsOnIoAfterStrictRejection(): boolean {
+  const probe = spawnSync(process.execPath, ['--unhandled-rejections=strict', '-e', `
+    process.on('uncaughtException', async () => { await require('node:fs/promises').readFile(process.execPath, { length: 1 }).catch(() => {}); process.exit(1); });
+    Promise.reject(new Error('probe'));
+  `], { encoding: 'utf8' });
+  return probe.signal === 'SIGABRT';
+}
+
 describe('unhandled rejections with a DSN: Node\'s semantics in every mode', () => {
+  const abortsOnIo = nodeAbortsOnIoAfterStrictRejection();
   let receiver: SentryReceiver;
   before(async () => { receiver = await startSentryReceiver(); });
   after(() => receiver.close());
 
   for (const mode of MODES) {
-    it(`--unhandled-rejections=${mode}: exit code, the app's handlers and stderr as in plain node; one event each`, async () => {
+    it(`--unhandled-rejections=${mode}: exit code, the app's handlers and stderr as in plain node; one event each`, async (t) => {
       // Each case in parallel within a mode: 3 plain-node and 3 preloaded processes.
       await Promise.all(HANDLERS.map(async (handler) => {
         const message = `rejected ${mode} ${handler}`;
         const [plain, preloaded] = await Promise.all([outcome(undefined, mode, handler, message), outcome(receiver.dsn, mode, handler, message)]);
+        if (abortsOnIo && mode === 'strict' && preloaded.code === null) {
+          // Node's own abort (see above), on the SDK's next file read: up to there it went as in plain node.
+          t.diagnostic(`Node ${process.version} aborts on file I/O after a strict-mode rejection (handler ${handler}): SIGABRT instead of ${plain.code}`);
+          assert.ok(plain.stdout.startsWith(preloaded.stdout), `handler ${handler}: ${JSON.stringify({ plain, preloaded })}`);
+          assert.equal(preloaded.printed, plain.printed);
+          return;
+        }
         assert.deepEqual(preloaded, plain, `handler ${handler}`);
         const deadline = Date.now() + 5_000;
         const captured = () => receiver.events.filter((event) => event.exception?.values?.[0]?.value === message);

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
+import { parseList } from '../http/accept.ts';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -35,15 +36,10 @@ export async function sendExposition(req: IncomingMessage, res: ServerResponse, 
 
 /** True when Accept-Encoding lists gzip (or *) with a non-zero q. */
 export function acceptsGzip(header: string | string[] | undefined): boolean {
-  if (header === undefined) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  for (const part of value.split(',')) {
-    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
-    if (coding.trim() !== 'gzip' && coding.trim() !== '*') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
+  return parseList(header).some(({ value, params }) => {
+    const q = params.get('q');
+    return (value === 'gzip' || value === '*') && (q === undefined || Number(q) > 0);
+  });
 }
 
 /**
@@ -53,22 +49,14 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * that can read anything should get something).
  */
 export function negotiateFormat(header: string | string[] | undefined): ExpositionFormat {
-  if (header === undefined) return 'text';
-  const value = Array.isArray(header) ? header.join(',') : header;
   let openMetrics = 0;
   let text = 0;
-  for (const range of value.split(',')) {
-    const [type = '', ...params] = range.split(';');
-    let q = 1;
-    let version: string | undefined;
-    for (const param of params) {
-      const eq = param.indexOf('=');
-      const key = param.slice(0, eq).trim().toLowerCase();
-      const val = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
-      if (key === 'q') q = parseQ(val);
-      else if (key === 'version') version = val;
-    }
-    switch (type.trim().toLowerCase()) {
+  for (const { value: type, params } of parseList(header)) {
+    const rawQ = params.get('q');
+    const q = rawQ === undefined ? 1 : parseQ(unquote(rawQ));
+    const rawVersion = params.get('version');
+    const version = rawVersion === undefined ? undefined : unquote(rawVersion);
+    switch (type) {
       case 'application/openmetrics-text':
         if (version === undefined || version === '1.0.0') openMetrics = Math.max(openMetrics, q);
         break;
@@ -85,6 +73,8 @@ export function negotiateFormat(header: string | string[] | undefined): Expositi
   }
   return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
 }
+
+const unquote = (value: string): string => value.replace(/^"(.*)"$/, '$1');
 
 /** RFC 9110 qvalue: 0 to 1, at most three decimals; anything else counts as 0 (refused). */
 function parseQ(value: string): number {

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { toRecord, type KeyValue } from './otlp-receiver.ts';
 
 export interface ReceivedPoint {
   attributes: Record<string, unknown>;
@@ -114,8 +115,6 @@ export function pointOf(push: Push, name: string, attributes: Record<string, unk
   return metric?.points.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
 }
 
-interface AnyValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
-interface KeyValue { key: string; value?: AnyValue }
 interface NumberPoint { attributes?: KeyValue[]; asDouble?: number; asInt?: string | number }
 interface HistogramPoint { attributes?: KeyValue[]; count?: string | number; sum?: number; bucketCounts?: Array<string | number>; explicitBounds?: number[] }
 interface OtlpMetric {
@@ -161,14 +160,6 @@ function toMetric(m: OtlpMetric, scope: string): ReceivedMetric {
     };
   }
   return { ...base, kind: 'other', isMonotonic: false, temporality: undefined, points: [] };
-}
-
-function toRecord(attributes: KeyValue[] | undefined): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const { key, value = {} } of attributes ?? []) {
-    record[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue;
-  }
-  return record;
 }
 
 interface ProtoType { decode(bytes: Uint8Array): object; toObject(message: object, options: object): OtlpRequest }

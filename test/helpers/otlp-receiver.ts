@@ -28,7 +28,8 @@ export interface OtlpReceiver {
 }
 
 interface AnyValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
-interface KeyValue { key: string; value: AnyValue }
+/** An OTLP attribute (JSON, or protobuf decoded to objects). */
+export interface KeyValue { key: string; value?: AnyValue }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValue[] }
 interface TraceRequest {
   resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ scope?: { name?: string }; spans?: OtlpSpan[] }> }>;
@@ -126,9 +127,10 @@ function flatten(body: TraceRequest): ReceivedSpan[] {
   return out;
 }
 
-function toRecord(attributes: KeyValue[] | undefined): Record<string, unknown> {
+/** OTLP attributes as a plain record (int64 values as numbers). */
+export function toRecord(attributes: KeyValue[] | undefined): Record<string, unknown> {
   const record: Record<string, unknown> = {};
-  for (const { key, value } of attributes ?? []) {
+  for (const { key, value = {} } of attributes ?? []) {
     record[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue;
   }
   return record;

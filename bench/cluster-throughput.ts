@@ -6,13 +6,13 @@
 // Run: node bench/cluster-throughput.ts [--seconds 5] [--rounds 5] [--write]
 // Needs wrk (Debian: apt-get install wrk).
 
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/prometheus.ts';
 import { machine, median, replaceSection } from './report.ts';
+import { requireWrk, wrk } from './wrk.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -45,23 +45,15 @@ async function start(variant: Variant): Promise<{ child: ChildProcess; port: num
   return { child, port, obs: `http://127.0.0.1:${obsPort}/metrics` };
 }
 
-// Asynchronous, so this process can scrape while wrk runs.
-async function wrk(port: number, duration: number): Promise<number> {
-  const { stdout } = await promisify(execFile)('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, `http://127.0.0.1:${port}/`]);
-  const match = stdout.match(/Requests\/sec:\s+([\d.]+)/);
-  if (!match) throw new Error(`unexpected wrk output:\n${stdout}`);
-  return Number(match[1]);
-}
-
 async function measure(variant: Variant): Promise<number> {
   const { child, port, obs } = await start(variant);
   let scraper: NodeJS.Timeout | undefined;
   try {
-    await wrk(port, 1); // warm-up
+    await wrk(port, 1, CONNECTIONS); // warm-up
     if (variant.scrapeEveryMs) {
       scraper = setInterval(() => void fetch(obs).then((r) => r.text()).catch(() => {}), variant.scrapeEveryMs);
     }
-    return await wrk(port, seconds);
+    return await wrk(port, seconds, CONNECTIONS);
   } finally {
     clearInterval(scraper);
     child.kill('SIGKILL'); // the workers end with their primary's IPC channel
@@ -69,14 +61,7 @@ async function measure(variant: Variant): Promise<number> {
   }
 }
 
-try {
-  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-} catch (error) {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    console.error('wrk is not installed: apt-get install wrk');
-    process.exit(2);
-  }
-}
+requireWrk();
 
 const results = new Map(variants.map((v) => [v.name, [] as number[]]));
 for (let round = 1; round <= rounds; round++) {

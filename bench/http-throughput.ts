@@ -5,13 +5,14 @@
 // Needs wrk (Debian: apt-get install wrk). Contacts 127.0.0.1 only: the OTLP collector
 // and Sentry are a local sink that answers 200 to everything.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { machine, median, replaceSection } from './report.ts';
+import { requireWrk, wrk } from './wrk.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -92,13 +93,6 @@ async function start(variant: Variant): Promise<{ child: ChildProcess; port: num
   throw new Error(`${variant.name} did not start`);
 }
 
-function wrk(port: number, duration: number): number {
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-  const match = out.match(/Requests\/sec:\s+([\d.]+)/);
-  if (!match) throw new Error(`unexpected wrk output:\n${out}`);
-  return Number(match[1]);
-}
-
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
@@ -107,8 +101,8 @@ function rssMb(pid: number): number {
 async function measure(variant: Variant): Promise<{ rps: number; rss: number }> {
   const { child, port } = await start(variant);
   try {
-    wrk(port, 1); // warm-up: JIT, lazy instrumentation, first exports
-    const rps = wrk(port, seconds);
+    await wrk(port, 1, CONNECTIONS); // warm-up: JIT, lazy instrumentation, first exports
+    const rps = await wrk(port, seconds, CONNECTIONS);
     return { rps, rss: rssMb(child.pid!) };
   } finally {
     child.kill('SIGKILL');
@@ -116,14 +110,7 @@ async function measure(variant: Variant): Promise<{ rps: number; rss: number }> 
   }
 }
 
-try {
-  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-} catch (error) {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    console.error('wrk is not installed: apt-get install wrk');
-    process.exit(2);
-  }
-}
+requireWrk();
 
 const { server, url } = await sink();
 const list = variants(url).filter((variant, i) => i === 0 || !only || only.test(variant.name));

@@ -2,30 +2,22 @@
 // the machine, Node version and command. Timing lives here, never in `npm test`.
 // Pass --write to also refresh the marked tables in docs/performance.md.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hasWrk, WRK_MISSING } from './wrk.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const write = process.argv.includes('--write') ? ['--write'] : [];
 
-function hasWrk(): boolean {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk --version exits 1 after printing; only a missing binary is ENOENT.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
-}
 
 const benches: { file: string; args: string[]; needs?: () => string | undefined }[] = [
   { file: 'bench/metrics-hotpath.ts', args: [] },
   { file: 'bench/metrics-render.ts', args: [] },
   { file: 'bench/metrics-render-openmetrics.ts', args: [] },
   { file: 'bench/startup.ts', args: write },
-  { file: 'bench/http-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : 'wrk is not installed: apt-get install wrk') },
+  { file: 'bench/http-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : WRK_MISSING) },
   { file: 'bench/cluster-scrape.ts', args: write },
-  { file: 'bench/cluster-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : 'wrk is not installed: apt-get install wrk') },
+  { file: 'bench/cluster-throughput.ts', args: write, needs: () => (hasWrk() ? undefined : WRK_MISSING) },
 ];
 
 let failed = false;

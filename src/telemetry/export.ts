@@ -133,8 +133,7 @@ const PROTOCOLS: readonly string[] = ['http/json', 'http/protobuf', 'grpc'];
 
 export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<string, string> } | undefined, warn: Warn): ExportPlan {
   const targets: ExportPlan['targets'] = [];
-  const timeoutMillis = readPositiveNumber(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
-    readPositiveNumber(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULT_OTLP_TIMEOUT_MS, warn), warn);
+  const timeoutMillis = readOtlpTimeout(env, 'TRACES', warn);
 
   for (const name of chooseExporters(env, warn)) {
     if (name === 'console') {
@@ -147,10 +146,7 @@ export function planExport(env: Env, sentryOtlp: { url: string; headers: Record<
       kind: 'otlp',
       protocol: readOtlpProtocol(env, 'TRACES', warn),
       url,
-      headers: {
-        ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn, { secret: true }),
-        ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', warn, { secret: true }),
-      },
+      headers: readOtlpHeaders(env, 'TRACES', warn),
       timeoutMillis,
     });
   }
@@ -196,6 +192,20 @@ function chooseExporters(env: Env, warn: Warn): Array<'otlp' | 'console'> {
 }
 
 /** OTEL_EXPORTER_OTLP_<signal>_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+/** OTEL_EXPORTER_OTLP_HEADERS, overridden entry by entry by OTEL_EXPORTER_OTLP_<signal>_HEADERS (secrets: values never shown). */
+export function readOtlpHeaders(env: Env, signal: OtlpSignal, warn: Warn): Record<string, string> {
+  return {
+    ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn, { secret: true }),
+    ...readKeyValues(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`, warn, { secret: true }),
+  };
+}
+
+/** OTEL_EXPORTER_OTLP_<signal>_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT, else the spec's 10 s. */
+export function readOtlpTimeout(env: Env, signal: OtlpSignal, warn: Warn): number {
+  return readPositiveNumber(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`,
+    readPositiveNumber(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULT_OTLP_TIMEOUT_MS, warn), warn);
+}
+
 export function readOtlpProtocol(env: Env, signal: OtlpSignal, warn: Warn): OtlpProtocol {
   const name = readString(env, `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ? `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const value = readString(env, name);

@@ -7,9 +7,9 @@
 // and its exporter is loaded only at the first push (startup time matters; most apps never push).
 
 import type { MetricProducer, MetricReader, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { readKeyValues, readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
+import { readList, readPositiveNumber, readString, type Env, type Warn } from './env.ts';
 import { boundRequestsTo } from './export-deadline.ts';
-import { DEFAULT_OTLP_TIMEOUT_MS, isInstalled, readOtlpProtocol, readOtlpUrl, type OtlpProtocol } from './export.ts';
+import { isInstalled, readOtlpHeaders, readOtlpProtocol, readOtlpTimeout, readOtlpUrl, type OtlpProtocol } from './export.ts';
 import { installHint } from '../optional.ts';
 import { load } from './load.ts';
 import { createPushTransport } from './push-transport.ts';
@@ -53,12 +53,8 @@ export function planMetricsExport(env: Env, warn: Warn): MetricsExportPlan {
   plan.push = {
     protocol: readOtlpProtocol(env, 'METRICS', warn),
     url,
-    headers: {
-      ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn, { secret: true }),
-      ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', warn, { secret: true }),
-    },
-    timeoutMillis: readPositiveNumber(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
-      readPositiveNumber(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULT_OTLP_TIMEOUT_MS, warn), warn),
+    headers: readOtlpHeaders(env, 'METRICS', warn),
+    timeoutMillis: readOtlpTimeout(env, 'METRICS', warn),
     intervalMillis: readPositiveNumber(env, 'OTEL_METRIC_EXPORT_INTERVAL', DEFAULT_METRIC_EXPORT_INTERVAL_MS, warn),
   };
   return plan;
